@@ -1,0 +1,34 @@
+"""Execute every notebook of the course: the foundation and lesson notebooks in nbs/, and every exercise
+source notebook (which holds the solutions and all tests, hidden ones included).
+
+Each runs in its own process (ftcourse.runner); `gpu` and `slow` cells are skipped. Executed copies are
+kept under artifacts/executed/ for inspection when something fails.
+"""
+from pathlib import Path
+
+import pytest
+
+from ftcourse.runner import run_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "nbs").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
+OUT = ROOT / "artifacts" / "executed"
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS + EXERCISES, ids=_id)
+def test_notebook_runs(notebook):
+    out = OUT / notebook.relative_to(ROOT)
+    result = run_notebook(notebook, out=out, timeout=900)
+    print(f"{_id(notebook)}: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB")
+    assert result["ok"], f"{_id(notebook)} failed (executed copy: {result['executed']}):\n{result['error']}"
+
+
+def test_every_lesson_is_collected():
+    names = {p.stem for p in NOTEBOOKS}
+    assert "00_environment" in names
+    assert len(EXERCISES) >= 1
