@@ -37,7 +37,7 @@ def jsonl(examples) -> bytes:
     return b"".join(json.dumps(e).encode() + b"\n" for e in examples)
 
 
-def wait(client, job_id, timeout=240, until=TERMINAL):
+def wait(client, job_id, timeout=900, until=TERMINAL):  # generous: a loaded 2-core CI machine is slow
     deadline = time.time() + timeout
     while (job := client.fine_tuning.jobs.retrieve(job_id)).status not in until:
         assert time.time() < deadline, f"job {job_id} still {job.status} after {timeout} s"
