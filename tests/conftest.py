@@ -19,3 +19,22 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def venv_bin() -> Path:
     return Path(sys.executable).parent
+
+
+# Tests marked `slow` (the website build, the browser test) run only when asked for.
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run tests marked slow (same as FTCOURSE_SLOW=1)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long tests; run with --runslow or FTCOURSE_SLOW=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("FTCOURSE_SLOW", "") not in ("", "0"):
+        return
+    skip = pytest.mark.skip(reason="slow test: run with --runslow or FTCOURSE_SLOW=1")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)

@@ -1,9 +1,14 @@
 """Execute every notebook of the course: the foundation and lesson notebooks in nbs/, and every exercise
 source notebook (which holds the solutions and all tests, hidden ones included).
 
-Each runs in its own process (ftcourse.runner); `gpu` and `slow` cells are skipped. Executed copies are
-kept under artifacts/executed/ for inspection when something fails.
+Each runs in its own process (ftcourse.runner); `gpu` and `slow` cells are skipped unless named in the
+environment variable FTCOURSE_FLAGS (space- or comma-separated), e.g. on a CUDA machine:
+
+    FTCOURSE_FLAGS=gpu make test
+
+Executed copies are kept under artifacts/executed/ for inspection when something fails.
 """
+import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,15 @@ EXERCISES = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
 OUT = ROOT / "artifacts" / "executed"
 
 
+def flags_from_env(value=None) -> list:
+    "The cell flags to run as well (e.g. `gpu`), from FTCOURSE_FLAGS: space- or comma-separated."
+    value = os.environ.get("FTCOURSE_FLAGS", "") if value is None else value
+    return [f for f in value.replace(",", " ").split() if f]
+
+
+FLAGS = flags_from_env()
+
+
 def _id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
@@ -23,8 +37,9 @@ def _id(path: Path) -> str:
 @pytest.mark.parametrize("notebook", NOTEBOOKS + EXERCISES, ids=_id)
 def test_notebook_runs(notebook):
     out = OUT / notebook.relative_to(ROOT)
-    result = run_notebook(notebook, out=out, timeout=900)
-    print(f"{_id(notebook)}: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB")
+    result = run_notebook(notebook, out=out, flags=FLAGS, timeout=900)
+    shown = f", flags {' '.join(FLAGS)}" if FLAGS else ""
+    print(f"{_id(notebook)}: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB{shown}")
     assert result["ok"], f"{_id(notebook)} failed (executed copy: {result['executed']}):\n{result['error']}"
 
 
@@ -32,3 +47,9 @@ def test_every_lesson_is_collected():
     names = {p.stem for p in NOTEBOOKS}
     assert "00_environment" in names
     assert len(EXERCISES) >= 1
+
+
+def test_flags_from_env():
+    assert flags_from_env("") == []
+    assert flags_from_env("gpu") == ["gpu"]
+    assert flags_from_env("gpu, slow") == ["gpu", "slow"]
