@@ -118,6 +118,8 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     "One pass over `loader` (forward, cross-entropy, backward, step), frozen BatchNorm kept in eval mode. Mean loss and accuracy."
     train_mode(model)
     device = torch.device(device)
+    # float16 (not bfloat16) has a narrow range: scale the loss so small gradients do not underflow to 0
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     total_loss, correct, seen = 0.0, 0, 0
     for x, y in tqdm(loader, desc=desc, leave=False):
         x, y = x.to(device), y.to(device)
@@ -125,8 +127,9 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
             logits = model(x)
             loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         total_loss += loss.item() * len(y)
         correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
