@@ -1,0 +1,192 @@
+"""Lesson 7's tools: `clean` finds exactly the planted defects, resuming from a checkpoint reproduces the
+uninterrupted run, evaluation counts every example once, TensorBoard holds what the Trainer logged."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import ftcourse  # noqa: F401  (first: offline at small scale)
+from ftcourse import best_practices as bp
+
+
+@pytest.fixture(scope="module")
+def messy():
+    return bp.make_messy_dataset()
+
+
+def test_messy_dataset_is_deterministic(messy):
+    again = bp.make_messy_dataset()
+    assert again["train"] == messy["train"] and again["test"] == messy["test"]
+    assert again["planted"].equals(messy["planted"])
+
+
+def test_clean_drops_exactly_the_planted_rows(messy):
+    cleaned = bp.clean(messy["train"], messy["test"])
+    found = cleaned.dropped["reason"].sort_index()
+    assert found.to_dict() == messy["planted"]["reason"].sort_index().to_dict()
+    assert cleaned.summary().to_dict() == {"missing_fields": 5, "too_short": 4, "too_long": 3, "test_leak": 10,
+                                           "duplicate": 15, "near_duplicate": 120, "kept": 400}
+    assert sorted(cleaned.kept_index + list(cleaned.dropped.index)) == list(range(len(messy["train"])))
+    assert cleaned.report["conflicting_labels"] == 120
+    # every kept row is one of the defect-free base rows, in their original order
+    assert [messy["train"][i] for i in cleaned.kept_index] == cleaned.kept
+    assert not set(cleaned.kept_index) & set(messy["planted"].index)
+
+
+def test_clean_on_a_hand_made_example():
+    rows = [{"input": "my flight was delayed three hours", "output": "negative"},
+            {"input": "My flight  was DELAYED three hours", "output": "positive"},
+            {"input": "ok", "output": "positive"},
+            {"input": "the crew was lovely and kind", "output": ""},
+            {"input": "RT my flight was delayed three hours", "output": "negative"},
+            {"input": "loved the new lounge in Denver", "output": "positive"},
+            {"input": "x" * 700, "output": "negative"},
+            {"input": "the seats were clean and comfortable", "output": "positive"}]
+    test = [{"input": "Loved the new lounge in Denver", "output": "positive"}]
+    c = bp.clean(rows, test)
+    assert c.kept_index == [0, 7]
+    assert c.dropped["reason"].to_dict() == {1: "duplicate", 2: "too_short", 3: "missing_fields",
+                                             4: "near_duplicate", 5: "test_leak", 6: "too_long"}
+    assert "different label" in c.dropped.loc[1, "detail"]
+    assert c.report["labels_after"] == {"negative": 1, "positive": 1}
+
+
+def test_clean_reuses_the_chat_validator():
+    sys_m = {"role": "system", "content": "You are a support assistant."}
+    good = {"messages": [sys_m, {"role": "user", "content": "Do gift cards expire at all?"},
+                         {"role": "assistant", "content": "No, never."}]}
+    other = {"messages": [sys_m, {"role": "user", "content": "Can I pay with PayPal here?"},
+                          {"role": "assistant", "content": "Yes."}]}
+    rows = [good, {"messages": good["messages"][:2]}, dict(good), other,
+            {"messages": [sys_m, {"role": "user", "content": "Where is my parcel now?"},
+                          {"role": "assistant", "content": None}]}]
+    c = bp.clean(rows, label_key=None)
+    assert c.kept_index == [0, 3]
+    assert c.dropped["reason"].to_dict() == {1: "missing_fields", 2: "duplicate", 4: "missing_fields"}
+    assert c.dropped.loc[1, "detail"].startswith("example_missing_assistant_message")
+    assert c.dropped.loc[4, "detail"].startswith("missing_content")
+
+
+def test_near_duplicate_index_is_exact_above_threshold():
+    idx = bp.NearDuplicateIndex(threshold=0.7)
+    texts = ["@united this 2 hr delay is a vacation buzzkill", "the lounge in Denver was lovely today"]
+    for i, t in enumerate(texts): idx.add(i, t)
+    hits = idx.query("@united this 2 hr delay is a vacation")
+    assert [k for k, _ in hits] == [0] and hits[0][1] == pytest.approx(0.7857, abs=1e-3)
+    assert idx.query("completely unrelated words about trains") == []
+
+
+def test_evaluate_classifier_counts_every_example_once():
+    import matplotlib
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=50)
+    probs = rng.dirichlet(np.ones(3), size=50)
+    ev = bp.evaluate_classifier(None, (list(range(50)), labels), ["a", "b", "c"], predict=lambda m, xs: probs, k=2)
+    assert ev.confusion.sum() == 50 and np.trace(ev.confusion) == int((probs.argmax(1) == labels).sum())
+    assert ev.report.loc["accuracy", "precision"] == pytest.approx(ev.accuracy)
+    assert len(ev.errors) <= 6 and (ev.errors["true"] != ev.errors["predicted"]).all()
+    # token classification: one label list per sentence, -100 ignored
+    sents, tags = [["Ada", "lives", "here"], ["Bob", "too"]], [[1, 0, -100], [1, 0]]
+    ev_tok = bp.evaluate_classifier(None, (sents, tags), ["O", "PER"], plot=False,
+                                    predict=lambda m, xs: [np.array([1, 0, 0]), np.array([0, 0])])
+    assert ev_tok.confusion.sum() == 4 and ev_tok.confusion.tolist() == [[2, 0], [1, 1]]
+    assert ev_tok.errors["example"].tolist() == ["[Bob] too"]
+
+
+def test_schedules_come_from_the_real_scheduler():
+    lin = bp.schedule_lrs("linear", 100, 10, lr=1.0)
+    cos = bp.schedule_lrs("cosine", 100, 10, lr=1.0)
+    assert lin[0] == 0 and lin[10] == 1.0 and cos[10] == 1.0
+    assert cos[55] == pytest.approx(0.5) and lin[55] == pytest.approx(0.5)
+    assert lin[99] == pytest.approx(1 / 90)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    from datasets import Dataset
+    from transformers import AutoTokenizer, DataCollatorWithPadding
+    from ftcourse.assets import model_source
+    from ftcourse.data import load_tweet_sentiment
+    tok = AutoTokenizer.from_pretrained(model_source("asset:minilm"))
+    ds = load_tweet_sentiment(64, 16)["train"]
+    enc = tok(list(ds["text"]), truncation=True, max_length=48)
+    train = Dataset.from_dict(dict(enc)).add_column("label", list(ds["label"]))
+    return tok, train, DataCollatorWithPadding(tok)
+
+
+def test_gradient_accumulation_equals_the_big_batch(tiny_data):
+    tok, train, collator = tiny_data
+    batch = dict(collator([train[i] for i in range(16)]))
+    batch["labels"] = batch.pop("labels")
+    model = bp.tiny_bert_classifier(tok.vocab_size, dropout=0.0)
+    full = bp.accumulated_gradients(model, batch, 1)
+    acc = bp.accumulated_gradients(model, batch, 4)
+    assert all(torch.allclose(full[k], acc[k], atol=1e-6, rtol=1e-4) for k in full)
+
+
+def _args(path, **kw):
+    from transformers import TrainingArguments
+    d = dict(output_dir=str(path), max_steps=8, per_device_train_batch_size=8, learning_rate=1e-3, seed=0,
+             save_strategy="steps", save_steps=4, logging_steps=2, report_to="none", disable_tqdm=True,
+             dataloader_pin_memory=False)
+    d.update(kw)
+    return TrainingArguments(**d)
+
+
+def test_resume_reaches_the_same_model(tiny_data, tmp_path):
+    from transformers import Trainer
+    tok, train, collator = tiny_data
+    make = lambda path, seed: Trainer(model=bp.tiny_bert_classifier(tok.vocab_size, seed=seed), args=_args(path),
+                                      train_dataset=train, eval_dataset=train, data_collator=collator)
+    straight = make(tmp_path / "a", 0)
+    straight.train()
+    cut = make(tmp_path / "b", 0)
+    cut.add_callback(bp.StopAtStep(4))
+    cut.train()
+    assert cut.state.global_step == 4 and (tmp_path / "b" / "checkpoint-4" / "optimizer.pt").is_file()
+    resumed = make(tmp_path / "b", 7)  # different initial weights: everything must come from the checkpoint
+    resumed.train(resume_from_checkpoint=True)
+    assert resumed.state.global_step == 8
+    assert bp.max_param_diff(straight.model, resumed.model) == 0.0
+    assert straight.evaluate()["eval_loss"] == resumed.evaluate()["eval_loss"]
+
+
+def test_tensorboard_event_files_hold_the_logged_scalars(tiny_data, tmp_path):
+    from transformers import Trainer
+    tok, train, collator = tiny_data
+    with bp.tensorboard_logging_dir(tmp_path / "tb"):
+        trainer = Trainer(model=bp.tiny_bert_classifier(tok.vocab_size), train_dataset=train, data_collator=collator,
+                          args=_args(tmp_path / "out", report_to="tensorboard", save_strategy="no"))
+    trainer.train()
+    scalars = bp.tensorboard_scalars(tmp_path / "tb")
+    logged = [(r["step"], r["loss"]) for r in trainer.state.log_history if "loss" in r]
+    assert [s for s, _ in scalars["train/loss"]] == [s for s, _ in logged] == [2, 4, 6, 8]
+    assert np.allclose([v for _, v in scalars["train/loss"]], [v for _, v in logged])
+    assert len(scalars["train/learning_rate"]) == 4
+
+
+def test_training_memory_and_technique_table():
+    from torch import nn
+    from torch.nn import functional as F
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 3))
+    x, y = torch.randn(64, 256), torch.randint(0, 3, (64,))
+    loss = lambda m, xy: F.cross_entropy(m(xy[0]), xy[1])
+    full = bp.training_memory(net, (x, y), loss)
+    net[0].requires_grad_(False); net[2].requires_grad_(False)
+    frozen = bp.training_memory(net, (x, y), loss)
+    assert full["weights"] == frozen["weights"] and frozen["gradients"] < full["gradients"]
+    assert frozen["activations"] < full["activations"]
+    rows = pd.DataFrame([{"technique": "full", "model": "m", "trainable_params": 100, "total_params": 100, "memory_mb": 10.0},
+                         {"technique": "feature extraction", "model": "m", "trainable_params": 5, "total_params": 100,
+                          "memory_mb": 4.0}])
+    lora_like = pd.DataFrame([{"technique": "full", "trainable_params": 50, "total_params": 50, "peak_mb": 8.0,
+                               "estimated_mb": 7.0},
+                              {"technique": "lora", "trainable_params": 1, "total_params": 51, "peak_mb": 6.0,
+                               "estimated_mb": 5.0}])
+    t = bp.technique_table(rows, lora_like.assign(model="llm"))
+    assert t.loc[("m", "feature extraction"), "memory vs full"] == 0.4
+    assert t.loc[("llm", "lora"), "memory vs full"] == 0.75
+    assert t.loc[("m", "feature extraction"), "trainable %"] == 5.0
+    assert t.loc[("llm", "lora"), "use case"] == bp.USE_CASES["lora"]
