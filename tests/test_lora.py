@@ -1,0 +1,190 @@
+"""Lesson 4 (`ftcourse.lora`): LoRA parameter counts, the memory estimator, LoRA/QLoRA training, adapters,
+the benchmark script and training under `accelerate launch`."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ftcourse.cli import main as cli
+from ftcourse.config import preset
+
+ROOT = Path(__file__).resolve().parent.parent
+LLAMA2 = ROOT / "ftcourse" / "resources" / "llama-2-7b-config.json"
+
+
+# --- parameter counting from a config (no weights) -------------------------------------------------------
+
+def test_lora_params_llama2_r8_matches_peft_exactly(capsys):
+    assert cli(["lora-params", "--config", str(LLAMA2), "--r", "8", "--target", "q_proj,v_proj"]) == 0
+    out = capsys.readouterr().out
+    assert "trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622" in out
+
+
+def test_lora_params_r16_doubles_the_adapters(capsys):
+    assert cli(["lora-params", "--config", str(LLAMA2), "--r", "16", "--target", "q_proj,v_proj"]) == 0
+    assert "trainable params: 8,388,608 || all params: 6,746,804,224 || trainable%: 0.1243" in capsys.readouterr().out
+
+
+def test_lora_params_defaults_are_r8_q_v(capsys):
+    assert cli(["lora-params", "--config", str(LLAMA2)]) == 0
+    assert "trainable params: 4,194,304 ||" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"hidden_size": 8}', '{"model_type": "no-such-arch"}'])
+def test_lora_params_bad_config_is_a_clear_error(tmp_path, capsys, content):
+    path = tmp_path / "config.json"
+    if content is not None: path.write_text(content)
+    assert cli(["lora-params", "--config", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "error:" in captured.err and "trainable params" not in captured.out
+
+
+def test_lora_params_unknown_module_is_an_error(capsys):
+    assert cli(["lora-params", "--config", str(LLAMA2), "--target", "c_attn"]) == 2
+    assert "c_attn" in capsys.readouterr().err
+
+
+# --- the memory estimator ---------------------------------------------------------------------------------
+
+def test_estimator_orders_the_techniques_for_a_7b_model():
+    from ftcourse.lora import TECHNIQUES, estimate_memory, param_breakdown
+    counts = param_breakdown(LLAMA2, r=16)
+    assert counts["lora"] == 8_388_608 and counts["total"] == 6_738_415_616
+    est = {t: estimate_memory(LLAMA2, t, r=16, batch_size=1, seq_len=512, gradient_checkpointing=True,
+                              counts=counts) for t in TECHNIQUES}
+    gib = {t: e["total"] / 1024 for t, e in est.items()}
+    assert gib["full"] > 90 and gib["qlora"] < gib["lora"] < 16 < gib["full"]
+    # mixed-precision full fine-tuning: 2 + 2 + 12 bytes per parameter before activations
+    fixed = est["full"]["weights"] + est["full"]["gradients"] + est["full"]["optimizer"]
+    assert abs(fixed * 2 ** 20 / counts["total"] - 16) < 1e-6
+    assert est["qlora"]["weights"] < est["lora"]["weights"] / 3
+    assert est["lora"]["activations"] == est["qlora"]["activations"]
+
+
+def test_estimator_rejects_an_unknown_technique():
+    from ftcourse.lora import estimate_memory
+    with pytest.raises(ValueError): estimate_memory(LLAMA2, "prefix-tuning")
+
+
+# --- training on the real small model ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small():
+    import torch
+    from transformers import AutoTokenizer
+    from ftcourse.assets import model_source
+    from ftcourse.data import load
+    from ftcourse.lora import encode_chats
+    torch.set_num_threads(1)
+    p = preset("lora", "small")
+    source = model_source(p.model)
+    tok = AutoTokenizer.from_pretrained(source)
+    ds = load(p)
+    return {"p": p, "source": source, "tok": tok, "pad": tok.pad_token_id,
+            "train": encode_chats(tok, ds["train"], p.max_length), "test": encode_chats(tok, ds["test"], p.max_length)}
+
+
+@pytest.fixture(scope="module")
+def trained_lora(small):
+    from ftcourse.lora import LEARNING_RATES, load_for_training, mean_loss, train_steps
+    from ftcourse.train import seed_everything
+    seed_everything(0)
+    p = small["p"]
+    model = load_for_training(small["source"], "lora", r=p.extra["r"], alpha=p.extra["alpha"],
+                              target_modules=p.extra["target_modules"])
+    before = mean_loss(model, small["test"][:4], small["pad"])
+    losses = train_steps(model, small["train"], small["pad"], 5, p.batch_size, LEARNING_RATES["lora"], progress=False)
+    after = mean_loss(model, small["test"][:4], small["pad"])
+    return {"model": model, "before": before, "after": after, "losses": losses}
+
+
+def test_label_mask_covers_only_the_reply(small):
+    row = small["train"][0]
+    labels = row["labels"]
+    first = next(i for i, l in enumerate(labels) if l != -100)
+    assert all(l == -100 for l in labels[:first]) and labels[first:] == row["input_ids"][first:]
+    assert small["tok"].decode(row["input_ids"][first:]).startswith("Hi there, trailblazer!")
+
+
+def test_lora_trains_under_2_percent_and_held_out_loss_falls(trained_lora):
+    from ftcourse.train import count_parameters
+    n = count_parameters(trained_lora["model"])
+    assert 0 < n["trainable_pct"] < 2
+    assert trained_lora["after"] < trained_lora["before"] - 0.3, trained_lora
+
+
+def test_adapter_round_trips(small, trained_lora, tmp_path):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+    from ftcourse.lora import pad_batch, quiet_peft
+    model = trained_lora["model"].eval()
+    model.save_pretrained(tmp_path / "adapter")
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").stat().st_size < 5e6
+    fresh = AutoModelForCausalLM.from_pretrained(small["source"], dtype=torch.float32)
+    with quiet_peft(): reloaded = PeftModel.from_pretrained(fresh, tmp_path / "adapter").eval()
+    batch = pad_batch(small["test"][:2], small["pad"])
+    with torch.no_grad():
+        a, b = model(**batch).logits, reloaded(**batch).logits
+        merged = reloaded.merge_and_unload()
+        c = merged(**batch).logits
+    assert torch.equal(a, b)
+    assert torch.allclose(a, c, atol=1e-4)
+    assert not any("lora" in n for n, _ in merged.named_parameters())
+
+
+def test_qlora_weights_are_smaller_and_train_after_an_eval(small, trained_lora):
+    "QLoRA runs on CPU with bitsandbytes 0.50; evaluating first must not stop the gradients (see the lesson)."
+    from ftcourse.lora import LEARNING_RATES, load_for_training, mean_loss, train_steps
+    p = small["p"]
+    q = load_for_training(small["source"], "qlora", r=p.extra["r"], alpha=p.extra["alpha"],
+                          target_modules=p.extra["target_modules"])
+    assert q.get_memory_footprint() < trained_lora["model"].get_memory_footprint() / 2.5
+    before = mean_loss(q, small["test"][:2], small["pad"])          # an eval-mode pass first
+    train_steps(q, small["train"], small["pad"], 2, p.batch_size, LEARNING_RATES["qlora"], progress=False)
+    assert sum(float(w.detach().abs().sum()) for n, w in q.named_parameters() if "lora_B" in n) > 0
+    assert mean_loss(q, small["test"][:2], small["pad"]) < before
+
+
+# --- the benchmark script and distributed training ---------------------------------------------------------
+
+def _env():
+    return {**os.environ, "FTCOURSE_SCALE": "small", "TQDM_DISABLE": "1",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def test_benchmark_script_writes_json_table_and_plot(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "lora_benchmark.py"), "--out", str(tmp_path),
+                           "--steps", "1", "--techniques", "lora"], capture_output=True, text=True, env=_env(),
+                          timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "lora_benchmark.json").read_text())
+    row = data["rows"][0]
+    for col in ("technique", "trainable_params", "total_params", "peak_mb", "estimated_mb", "tokens_per_s",
+                "loss_before", "loss_after"):
+        assert col in row
+    assert row["technique"] == "lora" and row["trainable_params"] < 0.02 * row["total_params"]
+    assert row["peak_mb"] > 0 and row["estimated_mb"] > 0
+    assert (tmp_path / "lora_benchmark.png").stat().st_size > 1000
+    assert "lora" in proc.stdout
+
+
+def test_accelerate_launch_two_cpu_processes(tmp_path):
+    """The training entry point runs unchanged under `accelerate launch` (DDP over gloo, 2 CPU processes).
+
+    `--cpu` would start a single process in accelerate 1.15; `--multi_gpu` picks the torchrun launcher, and the
+    script's `Accelerator(cpu=True)` (no CUDA here) makes the ranks use gloo."""
+    cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "ftcourse.lora", "train", "--out", str(tmp_path), "--steps", "2", "--batch-size", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in (0, 1)]
+    assert [r["rank"] for r in ranks] == [0, 1] and all(r["world_size"] == 2 for r in ranks)
+    assert all(len(r["losses"]) == 2 for r in ranks)
+    assert ranks[0]["losses"] != ranks[1]["losses"]                          # different shards of the data
+    assert abs(ranks[0]["lora_checksum"] - ranks[1]["lora_checksum"]) < 1e-6  # gradients were averaged
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
