@@ -34,9 +34,9 @@ BUDGETS = {
     "02": "no GPU needed: the fine-tuning runs on the OpenAI-compatible server, not in this notebook.",
     "03": "DistilBERT on IMDB (512 tokens, batch 16) needs about 6–8 GB in float32, less in mixed "
           "precision: fits a T4.",
-    "04": "a 7B model does not fit a T4 for full fine-tuning (over 100 GB) nor for 16-bit LoRA (about "
-          "15 GB for the weights alone); QLoRA (4-bit weights, about 4 GB, plus adapters and activations) "
-          "fits in roughly 6–10 GB. The lesson's memory estimator gives the numbers for your settings.",
+    "04": "the lesson's memory estimator, for a 7B model at r=16 with 512-token batches of 1 and gradient "
+          "checkpointing: full fine-tuning about 101 GiB (no), LoRA on 16-bit weights about 13.5 GiB (just "
+          "under a T4's 15 GiB usable), QLoRA about 5 GiB (fits comfortably). At small scale nothing needs a GPU.",
     "05": "BERT-base on CoNLL-2003 needs about 4 GB: fits a T4.",
     "06": "BERT-base on SQuAD (384-token windows, batch 16) needs about 8–10 GB: fits a T4; lower the "
           "batch size if you raise the window.",
