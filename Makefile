@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install lessons test test-notebooks check-nbdev export lab assignments clean help
+.PHONY: install lessons test test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -36,8 +36,31 @@ export: install  ## after editing notebooks: export the package and clean the no
 lab: install  ## JupyterLab on the course
 	jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-assignments: install  ## student versions of every assignment in exercises/release/
-	cd exercises && for a in source/*/; do nbgrader generate_assignment "$$(basename $$a)" --force; done
+assignments: install  ## student versions of every assignment in exercises/release/ (with a Colab badge and install cell)
+	cd exercises && for a in source/*/; do nbgrader generate_assignment "$$(basename $$a)" --force || exit 1; done
+	python -m ftcourse.grading release exercises
+
+JOBS ?= 2
+grade: install  ## grade a folder of submissions: make grade ASSIGNMENT=00_warmup SUBMISSIONS=folder [JOBS=2]
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=name SUBMISSIONS=folder [JOBS=2]"; exit 2; }
+	ftcourse grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" --jobs $(JOBS)
+
+site: install  ## the course website in _site/ from executed lessons (runs those without a fresh executed copy)
+	python tools/build_site.py --out _site
+
+site-deps:  ## Chromium for the website's browser test (apt-get as root; nothing to do when present)
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then echo "chromium: present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "site-deps: no chromium, and cannot apt-get it (not root): the browser test will be skipped"; fi
+
+test-site: install site-deps  ## the slow website tests: build the site, render lesson pages in headless Chromium
+	python -m pytest tests/test_site.py --runslow -ra
+
+colab: install  ## (re)place the Colab badge and install cell in every lesson (idempotent)
+	python tools/colab_cells.py
+
+gpu-check: install  ## on a CUDA machine: every gpu cell and the LoRA/QLoRA benchmark, with the figures
+	bash tools/gpu_check.sh
 
 clean:  ## remove generated outputs (not .venv)
-	rm -rf artifacts exercises/release exercises/gradebook.db _proc _docs
+	rm -rf artifacts exercises/release exercises/gradebook.db exercises/grades _proc _docs _site

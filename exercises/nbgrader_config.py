@@ -9,6 +9,12 @@ c.CourseDirectory.db_url = f"sqlite:///{Path(__file__).resolve().parent / 'grade
 # Students see this where a solution was removed.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Training cells take longer than nbgrader's 30 s default.
+# Training cells take longer than nbgrader's 30 s default. `ftcourse grade` uses this as the per-cell limit
+# (capped by its per-submission --timeout) and runs each submission's kernel in a sandbox (exercises/README.md).
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
+# A cell over its limit is interrupted and the notebook goes on, so the later questions are still graded.
+c.Execute.interrupt_on_timeout = True
+# Keep the graded notebooks (and so the feedback) readable when student code prints without end.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100

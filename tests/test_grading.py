@@ -1,0 +1,276 @@
+"""`ftcourse grade`: every kind of bad submission gets a clear status and reason, the others are graded
+normally, re-running is safe, and for every assignment the solution scores full marks and the untouched
+student version 0. The crafted submissions target the quick 00_warmup assignment and share one grading run."""
+import copy
+import csv
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ftcourse.grading import (AssignmentInfo, _grade_id, collect_submissions, generate_student_version,
+                              grade_assignment, prepare_release, sandbox_mode, student_and_notebook)
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "exercises"
+ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+HIDDEN_LINE = "frozen = nn.Linear(3, 3).requires_grad_(False)"  # a hidden test of 00_warmup
+TIMEOUT, CELL_TIMEOUT, MEMORY_MB = 60, 15, 2048
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def warmup(tmp_path_factory):
+    "The student version and the solutions of 00_warmup."
+    tmp = tmp_path_factory.mktemp("warmup_info")
+    info = AssignmentInfo(COURSE, "00_warmup", tmp / "course")
+    source = nbformat.read(COURSE / "source" / "00_warmup" / "warmup.ipynb", as_version=4)
+    solutions = {_grade_id(c): c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return info, solutions
+
+
+def _student(warmup, **cells):
+    "The student version with the solutions filled in, then `cells` (grade_id -> source, or None to delete)."
+    info, solutions = warmup
+    nb = copy.deepcopy(info.notebooks["warmup"])
+    for c in nb.cells:
+        if _grade_id(c) in solutions: c.source = solutions[_grade_id(c)]
+    for gid, src in cells.items():
+        if src is None: nb.cells = [c for c in nb.cells if _grade_id(c) != gid]
+        else: next(c for c in nb.cells if _grade_id(c) == gid).source = src
+    return nb
+
+
+@pytest.fixture(scope="module")
+def crafted(warmup, tmp_path_factory):
+    "One grading run of a folder of crafted submissions (LMS-style names); returns (folder, out, gradebook rows)."
+    info, solutions = warmup
+    subs, out = tmp_path_factory.mktemp("subs"), tmp_path_factory.mktemp("grades")
+    q1 = solutions["q1_solution"]
+    write = lambda nb, name: nbformat.write(nb, subs / name)
+    write(_student(warmup), "good_1_warmup (1).ipynb")
+    write(info.notebooks["warmup"], "untouched_2_warmup.ipynb")
+    write(_student(warmup, q2_solution="def freeze_except(model, prefixes):\n    return [\n"), "syntax_3_warmup.ipynb")
+    write(_student(warmup, q2_solution="raise RuntimeError('boom')"), "exception_4_warmup.ipynb")
+    write(_student(warmup, q2_solution="while True:\n    pass"), "loop_5_warmup.ipynb")
+    write(_student(warmup, q2_solution="import time\nwhile True:\n    try:\n        time.sleep(1)\n"
+                                       "    except BaseException:\n        pass"), "stubborn_6_warmup.ipynb")
+    write(_student(warmup, q2_solution="import sys\nsys.exit(3)"), "sysexit_7_warmup.ipynb")
+    write(_student(warmup, q2_solution="import os\nos._exit(1)"), "osexit_8_warmup.ipynb")
+    write(_student(warmup, q2_solution="hog = bytearray(20 * 2**30)"), "membomb_9_warmup.ipynb")
+    # q1 right, its test deleted; q2 wrong, its test replaced by `pass`: the original tests must run.
+    write(_student(warmup, q1_tests=None, q2_solution="def freeze_except(model, prefixes):\n    return []",
+                   q2_tests="pass"), "tamper_10_warmup.ipynb")
+    (subs / "junk_11_warmup.ipynb").write_text('{"cells": [ not json')
+    (subs / "empty_12_warmup.ipynb").write_text("")
+    other = nbformat.read(COURSE / "source" / "01_transfer_learning" / "transfer_learning.ipynb", as_version=4)
+    write(other, "wrong_13_transfer_learning.ipynb")
+    snoop = (f"import glob, os\nfor p in [{str(COURSE / 'source' / '00_warmup' / 'warmup.ipynb')!r}, "
+             f"{str(COURSE / 'nbgrader_config.py')!r}, *glob.glob('/tmp/ftcourse-grade-*/assignment/gradebook.db')]:\n"
+             f"    try: print(open(p, errors='replace').read())\n"
+             f"    except OSError as e: print('refused', type(e).__name__)\n"
+             f"print(os.listdir({str(subs)!r}))\n")
+    write(_student(warmup, q2_solution=solutions["q2_solution"] + "\n" + snoop), "snoop_14_warmup.ipynb")
+    write(_student(warmup, q2_solution="import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)"),
+          "network_15_warmup.ipynb")
+    write(_student(warmup, q2_solution=solutions["q2_solution"] + "\nprint('x' * 50_000_000)\n"
+                                        "for i in range(100_000): print(i)"), "huge_16_warmup.ipynb")
+    rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=out,
+                            cell_timeout=CELL_TIMEOUT, progress=False)
+    return subs, out, rows
+
+
+def test_file_names_map_to_students():
+    nbs = ["warmup"]
+    assert student_and_notebook("alice_12345_warmup (1).ipynb", nbs) == ("alice_12345", "warmup")
+    assert student_and_notebook("ALICE_12345_warmup.ipynb", nbs) == ("alice_12345", "warmup")
+    assert student_and_notebook("Bob Smith - warmup.ipynb", nbs) == ("bob_smith", "warmup")
+    assert student_and_notebook("carol.ipynb", nbs) == ("carol", None)
+    two = ["finetune_sentiment", "lengths_and_padding"]
+    assert student_and_notebook("d_lengths_and_padding copy.ipynb", two) == ("d", "lengths_and_padding")
+
+
+def test_collect_groups_by_student_and_notebook(warmup, tmp_path):
+    info, _ = warmup
+    for name in ["alice_1_warmup.ipynb", "alice_1_warmup (1).ipynb", "bob.ipynb", "notes.txt",
+                 "frank/warmup.ipynb", ".ipynb_checkpoints/x.ipynb"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True); (tmp_path / name).write_text("{}")
+    found = collect_submissions(tmp_path, info)
+    assert sorted(found) == ["alice_1", "bob", "frank"]
+    assert len(found["alice_1"]["warmup"]) == 2 and list(found["frank"]) == ["warmup"]
+
+
+def test_sandbox_mode_is_known():
+    assert sandbox_mode() in ("bwrap", "unshare", "audit")
+
+
+def test_every_submission_gets_a_row(crafted):
+    subs, out, rows = crafted
+    book = _read_csv(out / "gradebook.csv")
+    assert len(book) == 16 == len(rows)
+    assert set(book["good_1"]) >= {"student", "q1_tests", "q2_tests", "total", "max_total", "status", "reason"}
+    assert all(r["status"] != "grader_error" for r in book.values()), {s: r["reason"] for s, r in book.items()}
+
+
+@pytest.mark.parametrize("student,total,status,words", [
+    ("good_1", 3, "ok", ""),
+    ("untouched_2", 0, "errors", "NotImplementedError"),
+    ("syntax_3", 1, "errors", "SyntaxError"),
+    ("exception_4", 1, "errors", "RuntimeError: boom"),
+    ("loop_5", 1, "timeout", f"{CELL_TIMEOUT} s cell limit"),
+    ("stubborn_6", 1, "timeout", f"{CELL_TIMEOUT} s cell limit"),  # swallows the interrupt; later cells time out too
+    ("sysexit_7", 1, "errors", "SystemExit"),
+    ("osexit_8", 0, "kernel_died", "kernel process ended"),
+    ("membomb_9", 1, "memory_limit", "MemoryError"),
+    ("tamper_10", 1, "tests_tampered", "q1_tests was deleted"),
+    ("junk_11", 0, "invalid_notebook", "not a readable notebook"),
+    ("empty_12", 0, "empty", "empty"),
+    ("wrong_13_transfer_learning", 0, "wrong_assignment", "00_warmup"),  # no notebook name in it: the whole name
+    ("network_15", 1, "errors", "Error"),
+    ("huge_16", 3, "ok", ""),
+])
+def test_crafted_submission(crafted, student, total, status, words):
+    _, out, _ = crafted
+    row = _read_csv(out / "gradebook.csv")[student]
+    assert (float(row["total"]), row["status"]) == (total, status), row["reason"]
+    assert words in row["reason"]
+    assert float(row["q1_tests"]) + float(row["q2_tests"]) == float(row["total"])
+
+
+def test_submission_timeout_stops_everything(warmup, tmp_path):
+    "A submission over its wall-clock limit is stopped (its whole process tree) and recorded; nothing else is lost."
+    subs = tmp_path / "subs"; subs.mkdir()
+    nbformat.write(_student(warmup, q1_solution="import time\nwhile True:\n    try: time.sleep(1)\n"
+                                                 "    except BaseException: pass"), subs / "slow_1_warmup.ipynb")
+    (subs / "empty_2_warmup.ipynb").write_text("")
+    rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=25, memory_mb=MEMORY_MB, out=tmp_path / "out",
+                            cell_timeout=300, progress=False)
+    book = _read_csv(tmp_path / "out" / "gradebook.csv")
+    assert book["slow_1"]["status"] == "timeout" and "longer than 25 s" in book["slow_1"]["reason"]
+    assert float(book["slow_1"]["total"]) == 0 and book["empty_2"]["status"] == "empty"
+    import psutil
+    assert not [p for p in psutil.process_iter(["cmdline"]) if "ftcourse.grading" in " ".join(p.info["cmdline"] or [])
+                and str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+
+
+def test_audit_fallback_without_namespaces(warmup, tmp_path, monkeypatch):
+    "Where user namespaces are not allowed (some CI containers), limits and the audit hook still hold."
+    import ftcourse.grading as grading
+    monkeypatch.setenv("FTCOURSE_SANDBOX", "audit"); monkeypatch.setattr(grading, "_MODE", {})
+    info, solutions = warmup
+    subs = tmp_path / "subs"; subs.mkdir()
+    nbformat.write(_student(warmup), subs / "good_1_warmup.ipynb")
+    snoop = (f"import tempfile\nprint(open(tempfile.mktemp(), 'w').write('ok'))\n"
+             f"print(open({str(COURSE / 'source' / '00_warmup' / 'warmup.ipynb')!r}).read())")
+    nbformat.write(_student(warmup, q2_solution=solutions["q2_solution"] + "\n" + snoop), subs / "snoop_2_warmup.ipynb")
+    nbformat.write(_student(warmup, q2_solution="import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)"),
+                   subs / "net_3_warmup.ipynb")
+    grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=tmp_path / "out",
+                     cell_timeout=CELL_TIMEOUT, progress=False)
+    assert sandbox_mode() == "audit"
+    book = _read_csv(tmp_path / "out" / "gradebook.csv")
+    assert (book["good_1"]["status"], float(book["good_1"]["total"])) == ("ok", 3)
+    assert book["snoop_2"]["status"] == "errors" and "PermissionError" in book["snoop_2"]["reason"]
+    assert HIDDEN_LINE not in (tmp_path / "out" / "feedback" / "snoop_2" / "warmup.html").read_text()
+    assert "no network access" in book["net_3"]["reason"] and float(book["net_3"]["total"]) == 1
+
+
+def test_tampered_tests_are_the_originals(crafted):
+    row = _read_csv(crafted[1] / "gradebook.csv")["tamper_10"]
+    assert float(row["q1_tests"]) == 1 and float(row["q2_tests"]) == 0  # the edited test did not pass a wrong answer
+    assert "q2_tests was edited" in row["reason"]
+
+
+def test_student_code_cannot_read_instructor_or_other_students_files(crafted):
+    subs, out, _ = crafted
+    row = _read_csv(out / "gradebook.csv")["snoop_14"]
+    assert float(row["total"]) == 3 and row["status"] == "errors"  # q2's cell raised after defining its function
+    html = (out / "feedback" / "snoop_14" / "warmup.html").read_text()
+    assert HIDDEN_LINE not in html and "c.ClearSolutions" not in html
+    assert "refused" in html and "good_1_warmup" not in html
+
+
+def test_feedback_is_written_and_small(crafted):
+    _, out, rows = crafted
+    for r in rows:
+        if r["status"] in ("ok", "errors", "timeout", "memory_limit", "tests_tampered") and r["student"] != "stubborn_6":
+            assert (out / "feedback" / r["student"] / "warmup.html").exists(), r["student"]
+    html = (out / "feedback" / "good_1" / "warmup.html").read_text()
+    assert HIDDEN_LINE not in html  # feedback does not reveal the hidden tests
+    assert (out / "feedback" / "huge_16" / "warmup.html").stat().st_size < 3_000_000
+
+
+def test_rerun_is_safe_and_incremental(crafted, warmup, tmp_path):
+    "Re-running grades nothing twice and loses nothing; a new or changed submission is (re)graded alone."
+    subs, out, _ = crafted
+    before = (out / "gradebook.csv").read_text()
+    from ftcourse.cli import main
+    argv = ["grade", "00_warmup", str(subs), "--course-dir", str(COURSE), "--jobs", "2",
+            "--timeout", str(TIMEOUT), "--memory-mb", str(MEMORY_MB), "--out", str(out)]
+    # the CLI uses the course's cell timeout; keep this test's by passing through grade_assignment instead
+    rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=out,
+                            cell_timeout=CELL_TIMEOUT, progress=False)
+    assert (out / "gradebook.csv").read_text() == before and len(rows) == 16
+    # a corrected resubmission and a new student
+    nbformat.write(_student(warmup), subs / "untouched_2_warmup.ipynb")
+    nbformat.write(_student(warmup), subs / "late_17_warmup.ipynb")
+    mid = tmp_path / "mid"
+    shutil.copytree(subs, mid)
+    for p in mid.iterdir():
+        if not p.name.startswith(("untouched_2", "late_17")): p.unlink()
+    assert main(argv[:2] + [str(mid)] + argv[3:]) == 0  # only the two changed students are graded
+    book = _read_csv(out / "gradebook.csv")
+    assert len(book) == 17 and float(book["untouched_2"]["total"]) == 3 and float(book["late_17"]["total"]) == 3
+    old = _read_csv_text(before)
+    for s in old:
+        if s != "untouched_2": assert book[s] == old[s]
+
+
+def _read_csv_text(text):
+    return {r["student"]: r for r in csv.DictReader(text.splitlines())}
+
+
+def test_release_gets_colab_cells(tmp_path):
+    release = generate_student_version(COURSE, "00_warmup", tmp_path / "course")
+    assert prepare_release(tmp_path / "course", ["00_warmup"]) == [release / "warmup.ipynb"]
+    prepare_release(tmp_path / "course")  # twice: no second set of cells
+    nb = nbformat.read(release / "warmup.ipynb", as_version=4)
+    assert "colab.research.google.com/github/ftcourse/ftcourse/blob/main/exercises/release/00_warmup/warmup.ipynb" \
+        in nb.cells[0].source
+    assert 'if "google.colab" in sys.modules:' in nb.cells[1].source
+    assert "ftcourse @ git+https://github.com/ftcourse/ftcourse" in nb.cells[1].source
+    assert sum("google.colab" in c.source for c in nb.cells) == 1
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    return tmp_path_factory.mktemp("all_assignments")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_full_marks_student_version_zero(graded_course, assignment):
+    """One grading run per assignment: the source notebooks (solutions) score full marks, the untouched
+    student versions (with their Colab cells) 0, and the grader does not crash. Training assignments take
+    up to about a minute per solution."""
+    tmp = graded_course / assignment
+    release = generate_student_version(COURSE, assignment, tmp / "course")
+    prepare_release(tmp / "course", [assignment])
+    subs = tmp / "subs"; subs.mkdir()
+    for src in sorted((COURSE / "source" / assignment).glob("*.ipynb")):
+        shutil.copy(src, subs / f"solution_{src.name}")
+        shutil.copy(release / src.name, subs / f"student_{src.name}")
+    # Generous limits: this checks correctness, and a shared CPU can make a one-minute training take several.
+    grade_assignment(assignment, subs, COURSE, jobs=2, timeout=1800, cell_timeout=1800, out=tmp / "out", progress=False)
+    book = _read_csv(tmp / "out" / "gradebook.csv")
+    assert set(book) == {"solution", "student"}
+    sol, stu = book["solution"], book["student"]
+    assert sol["status"] == "ok" and float(sol["total"]) == float(sol["max_total"]) > 0, sol["reason"]
+    assert float(stu["total"]) == 0 and stu["status"] not in ("grader_error", "wrong_assignment"), stu["reason"]
