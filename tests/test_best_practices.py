@@ -190,3 +190,22 @@ def test_training_memory_and_technique_table():
     assert t.loc[("llm", "lora"), "memory vs full"] == 0.75
     assert t.loc[("m", "feature extraction"), "trainable %"] == 5.0
     assert t.loc[("llm", "lora"), "use case"] == bp.USE_CASES["lora"]
+
+
+def test_evaluate_classifier_with_a_token_classifier_like_lesson_5s():
+    "The same evaluation on a Hugging Face token classifier (lesson 5's model type) on the NER data."
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from ftcourse.assets import model_source
+    from ftcourse.data import load
+    from ftcourse.datagen import ner_label_names
+    ds = load("ner_generated", n_train=4, n_test=12)
+    names = ner_label_names(ds)
+    source = model_source("asset:minilm")
+    torch.manual_seed(0)
+    model = AutoModelForTokenClassification.from_pretrained(source, num_labels=len(names))
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    sentences, tags = list(ds["test"]["tokens"]), list(ds["test"]["ner_tags"])
+    ev = bp.evaluate_classifier(model, (sentences, tags), names, predict=bp.token_predictor(tokenizer), plot=False)
+    n_words = sum(len(t) for t in tags)
+    assert ev.confusion.shape == (len(names), len(names)) and ev.confusion.sum() == n_words
+    assert len(ev.y_true) == len(ev.y_pred) == n_words
