@@ -21,18 +21,13 @@ import pandas as pd
 from .config import Preset, preset
 
 # %% auto #0
-__all__ = ['TECHNIQUES', 'LEARNING_RATES', 'quiet_peft', 'load_config', 'meta_model', 'lora_config', 'add_lora', 'lora_params',
+__all__ = ['TECHNIQUES', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config', 'add_lora', 'lora_params',
            'lora_params_cli', 'param_breakdown', 'activation_values_per_token', 'estimate_memory', 'current_rss_mb',
            'run_technique', 'benchmark', 'encode_chats', 'pad_batch', 'batches', 'mean_loss', 'generate_replies',
            'train_steps', 'quantization_config', 'load_for_training', 'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
-@contextmanager
-def quiet_peft():
-    "Silence one FutureWarning that peft 0.21 triggers inside transformers 5 (`is_gradient_checkpointing`), not ours."
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        yield
+from .train import quiet_peft  # one place for the peft/transformers warning filter
 
 # %% ../nbs/04_lora_qlora.ipynb #a47ed61c
 def load_config(config):

@@ -162,13 +162,7 @@ def tokenize_chat(tokenizer, messages: list, max_length: int = 256) -> dict:
     return {"input_ids": ids[:max_length], "labels": labels[:max_length]}
 
 # %% ../nbs/tool_server.ipynb #bd6181c5
-@contextmanager
-def _quiet_peft():
-    "peft 0.21 reads transformers 5's deprecated `is_gradient_checkpointing`: silence that one FutureWarning (not ours)."
-    import warnings
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        yield
+from .train import quiet_peft as _quiet_peft  # one place for this warning filter
 
 def _batches(encoded: list, batch_size: int, pad_id: int, rng: random.Random | None):
     import torch

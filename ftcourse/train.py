@@ -18,7 +18,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'count_parameters', 'peak_rss_mb',
-           'peak_memory_mb', 'timed', 'record_result', 'plot_history', 'plot_confusion_matrix']
+           'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'plot_history', 'plot_confusion_matrix']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
 def seed_everything(seed: int = 42) -> int:
@@ -73,6 +73,15 @@ def timed(label: str = "", stream=None):
     finally:
         box["seconds"] = time.perf_counter() - start
         if label: print(f"{label}: {box['seconds']:.1f} s", file=stream or sys.stdout)
+
+# %% ../nbs/core_train.ipynb #a9e7c0d1
+@contextmanager
+def quiet_peft():
+    "Silence the one FutureWarning that peft 0.21 triggers inside transformers 5 (`is_gradient_checkpointing`): not ours to fix."
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 # %% ../nbs/core_train.ipynb #7da4a8db
 RESULTS_ENV = "FTCOURSE_RESULTS"
