@@ -369,8 +369,8 @@ def _country_values(c: dict) -> dict:
     if c["tld"]: v["tld"] = c["tld"]
     return v
 
-def country_paragraph(c: dict, rng: random.Random) -> tuple[str, dict]:
-    "A paragraph about country `c` and, for each answerable fact, `(answer_start, text)` within it."
+def country_paragraph(c: dict, rng: random.Random, n_facts: int | None = None) -> tuple[str, dict]:
+    "A paragraph about country `c` (its capital, then `n_facts` other facts in random order; all when `None`) and, for each answerable fact, `(answer_start, text)` within it."
     v = _country_values(c)
     groups = ["location", "population", "area", "demonym"]
     if "currency" in v: groups.append("currency")
@@ -380,20 +380,20 @@ def country_paragraph(c: dict, rng: random.Random) -> tuple[str, dict]:
     groups += [g for g in ("calling_code", "tld") if g in v]
     rng.shuffle(groups)
     text, answers = "", {}
-    for group in ["capital"] + groups:
+    for group in ["capital"] + groups[:n_facts]:
         sentence, where = _render(rng.choice(_QA_SENTENCES[group]), v)
         start = len(text) + (1 if text else 0)
         text = f"{text} {sentence}" if text else sentence
         for field, offset in where.items():
             if field != "name": answers.setdefault(field, (start + offset, v[field]))
     if c["capital"] == c["name"]: answers.pop("capital")  # "What is the capital of Singapore?" is too easy
-    if len(c["borders"]) > 3: answers.pop("borders")       # long lists make poor answers
+    if len(c["borders"]) > 3: answers.pop("borders", None) # long lists make poor answers
     if len(c["borders"]) < 2: answers.pop("n_borders", None)
     return text, answers
 
 # %% ../nbs/core_datagen.ipynb #664ca9d7
-def _qa_example(target: dict, others: list, rng: random.Random, long: bool, min_words: int = 460) -> dict:
-    text, answers = country_paragraph(target, rng)
+def _qa_example(target: dict, others: list, rng: random.Random, long: bool, min_words: int, n_facts: int | None) -> dict:
+    text, answers = country_paragraph(target, rng, n_facts)
     field = rng.choice(sorted(answers))
     start, answer = answers[field]
     if long:  # other countries' paragraphs first, until the context is long enough
@@ -401,7 +401,7 @@ def _qa_example(target: dict, others: list, rng: random.Random, long: bool, min_
         rng.shuffle(pool)
         before = []
         while len(" ".join(before + [text]).split()) < min_words:
-            before.append(country_paragraph(pool[len(before)], rng)[0])
+            before.append(country_paragraph(pool[len(before)], rng, n_facts)[0])
         prefix = "\n\n".join(before) + "\n\n"
         text, start = prefix + text, start + len(prefix)
     question = rng.choice(_QA_QUESTIONS[field]).format(name=target["name"], region=target["region"])
@@ -410,7 +410,7 @@ def _qa_example(target: dict, others: list, rng: random.Random, long: bool, min_
             "answers": {"text": [answer], "answer_start": [start]}}
 
 def make_qa_dataset(n_train: int = 300, n_test: int = 100, seed: int = 42, long_fraction: float = 0.1,
-                    test_frac: float = 0.25):
+                    test_frac: float = 0.25, n_facts: int | None = None, min_words: int = 460):
     "SQuAD-style QA about countries (`id`, `title`, `context`, `question`, `answers`); test countries are unseen in training."
     from datasets import Dataset, DatasetDict, Features, List, Value
     rng = random.Random(seed)
@@ -427,18 +427,18 @@ def make_qa_dataset(n_train: int = 300, n_test: int = 100, seed: int = 42, long_
         long_at = set(rng.sample(range(n), n_long))
         for i in range(n):
             if not order: order = rng.sample(pool, len(pool))  # every country once before any repeats
-            ex = _qa_example(order.pop(), pool, rng, long=i in long_at)
+            ex = _qa_example(order.pop(), pool, rng, long=i in long_at, min_words=min_words, n_facts=n_facts)
             rows.append({"id": f"{split}-{i:05d}", **ex})
         return Dataset.from_list(rows, features=features)
     return DatasetDict(train=build(n_train, countries[k:], "train"), test=build(n_test, countries[:k], "test"))
 
 # %% ../nbs/core_datagen.ipynb #41c6972e
-def long_context_example(seed: int = 0, min_words: int = 460) -> dict:
+def long_context_example(seed: int = 0, min_words: int = 460, n_facts: int | None = None) -> dict:
     "One SQuAD-style example whose context has more than `min_words` words and whose answer sits in its last paragraph."
     rng = random.Random(seed)
     countries = list(country_facts())
     target = rng.choice(countries)
-    return {"id": f"long-{seed}", **_qa_example(target, countries, rng, long=True, min_words=min_words)}
+    return {"id": f"long-{seed}", **_qa_example(target, countries, rng, long=True, min_words=min_words, n_facts=n_facts)}
 
 # %% ../nbs/core_datagen.ipynb #9da57dc1
 SUPPORT_SHOP = "Northwind Outfitters"
