@@ -112,8 +112,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
     },
     "qa": {
         "small": Preset("qa", "small", model="asset:minilm", data="qa_generated",
-                        n_train=300, n_test=100, epochs=2, batch_size=16, lr=1e-4, max_length=384,
-                        extra={"doc_stride": 128}),
+                        n_train=300, n_test=100, epochs=3, batch_size=8, lr=1e-4, max_length=256,
+                        extra={"doc_stride": 64, "head_lr": 1e-2, "lr_schedule": "constant_with_warmup"}),
         "full": Preset("qa", "full", model="bert-base-uncased", data="squad",
                        n_train=87_599, n_test=10_570, epochs=2, batch_size=16, lr=3e-5, max_length=384,
                        extra={"doc_stride": 128}),

@@ -410,7 +410,7 @@ def _qa_example(target: dict, others: list, rng: random.Random, long: bool, min_
             "answers": {"text": [answer], "answer_start": [start]}}
 
 def make_qa_dataset(n_train: int = 300, n_test: int = 100, seed: int = 42, long_fraction: float = 0.1,
-                    test_frac: float = 0.25, n_facts: int | None = None, min_words: int = 460):
+                    test_frac: float = 0.25, n_facts: int | None = 5, min_words: int = 230):
     "SQuAD-style QA about countries (`id`, `title`, `context`, `question`, `answers`); test countries are unseen in training."
     from datasets import Dataset, DatasetDict, Features, List, Value
     rng = random.Random(seed)
@@ -433,7 +433,7 @@ def make_qa_dataset(n_train: int = 300, n_test: int = 100, seed: int = 42, long_
     return DatasetDict(train=build(n_train, countries[k:], "train"), test=build(n_test, countries[:k], "test"))
 
 # %% ../nbs/core_datagen.ipynb #41c6972e
-def long_context_example(seed: int = 0, min_words: int = 460, n_facts: int | None = None) -> dict:
+def long_context_example(seed: int = 0, min_words: int = 460, n_facts: int | None = 5) -> dict:
     "One SQuAD-style example whose context has more than `min_words` words and whose answer sits in its last paragraph."
     rng = random.Random(seed)
     countries = list(country_facts())

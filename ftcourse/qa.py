@@ -13,7 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['answer_token_span', 'prepare_train_features', 'prepare_validation_features', 'postprocess_predictions',
-           'predict_logits', 'answer_questions', 'normalize_answer', 'squad_scores', 'overlap_baseline']
+           'predict_logits', 'answer_questions', 'normalize_answer', 'squad_scores', 'overlap_baseline',
+           'new_head_optimizer']
 
 # %% ../nbs/06_question_answering.ipynb #b3c4297a
 def answer_token_span(offsets, sequence_ids, start_char: int, end_char: int, cls_index: int = 0) -> tuple[int, int]:
@@ -152,3 +153,18 @@ def overlap_baseline(question: str, context: str) -> str:
         elif run: runs.append(run); run = []
     if run: runs.append(run)
     return " ".join(max(runs, key=len)).strip(".,;:") if runs else ""
+
+# %% ../nbs/06_question_answering.ipynb #1ac2c2cb
+def new_head_optimizer(model, new_weights, lr: float, head_lr: float, weight_decay: float = 0.01,
+                       freeze: tuple[str, ...] = ("word_embeddings",)):
+    "AdamW with the freshly initialised parameters named in `new_weights` at `head_lr` and the rest at `lr`; parameters whose name contains a `freeze` entry are frozen."
+    import torch
+    head, body = [], []
+    for name, param in model.named_parameters():
+        if any(part in name for part in freeze): param.requires_grad_(False)
+        elif name in new_weights: head.append(param)
+        else: body.append(param)
+    if not head:
+        raise ValueError(f"none of {sorted(new_weights)} is a parameter of {type(model).__name__}; pass the names "
+                         "in `from_pretrained(..., output_loading_info=True)[1]['missing_keys']`")
+    return torch.optim.AdamW([{"params": body, "lr": lr}, {"params": head, "lr": head_lr}], weight_decay=weight_decay)
