@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 import os
 import random
 import subprocess
@@ -209,23 +211,35 @@ def run_technique(technique: str, p: Preset | None = None, steps: int = 8, lr: f
             "estimate": {k: round(v, 1) for k, v in est.items()}}
 
 # %% ../nbs/04_lora_qlora.ipynb #369ccff3
+def _bench_context():
+    "Processes forked from a server that has imported PyTorch and transformers once (8 s a start saved); plain spawn where fork is unavailable."
+    import multiprocessing
+    if "forkserver" not in multiprocessing.get_all_start_methods(): return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch", "transformers", "peft", "bitsandbytes", "ftcourse.lora"])
+    return ctx
+
+def _run_quietly(technique: str, p: Preset, steps: int) -> dict:
+    "`run_technique` in a benchmark process, without progress bars (they would land in the server's terminal)."
+    from transformers.utils import logging as hf_logging
+    hf_logging.disable_progress_bar()
+    return run_technique(technique, p, steps)
+
 def benchmark(p: Preset | None = None, steps: int = 8, techniques=TECHNIQUES, isolate: bool = True,
               progress: bool = True) -> pd.DataFrame:
     "Fine-tune the preset's model by each technique on the same data and steps; one row each (see `run_technique`)."
     from tqdm.auto import tqdm
     p = p or preset("lora")
     rows = []
+    ctx = _bench_context() if isolate else None
+    import ftcourse.lora as lora_module  # a process receives functions by module and name: the package's copy
     for technique in tqdm(list(techniques), desc="techniques", disable=not progress):
         if not isolate: rows.append(run_technique(technique, p, steps)); continue
         # a fresh process per technique: peak memory is a per-process high-water mark
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "row.json"
-            cmd = [sys.executable, "-m", "ftcourse.lora", "bench-one", technique, "--steps", str(steps),
-                   "--scale", p.scale, "--n-test", str(p.n_test), "--out", str(out)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
-            if proc.returncode != 0 or not out.exists():
-                raise RuntimeError(f"benchmarking {technique} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-            rows.append(json.loads(out.read_text()))
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, max_tasks_per_child=1) as pool:
+            try: rows.append(pool.submit(lora_module._run_quietly, technique, p, steps).result())
+            except BrokenProcessPool as e:  # the process died (e.g. killed for lack of memory)
+                raise RuntimeError(f"benchmarking {technique} failed: its process died; try fewer steps or a smaller model") from e
     return pd.DataFrame(rows)
 
 # %% ../nbs/04_lora_qlora.ipynb #1ca5c436
@@ -236,15 +250,17 @@ def _main(argv=None) -> int:
     t = sub.add_parser("train", help="LoRA training; runs unchanged under `accelerate launch`")
     t.add_argument("--out", required=True); t.add_argument("--steps", type=int, default=4)
     t.add_argument("--batch-size", type=int); t.add_argument("--lr", type=float)
-    b = sub.add_parser("bench-one", help="benchmark one technique in this process (used by `benchmark`)")
+    b = sub.add_parser("bench-one", help="benchmark one technique in this process and write its row as JSON")
     b.add_argument("technique", choices=TECHNIQUES); b.add_argument("--steps", type=int, default=8)
-    b.add_argument("--scale"); b.add_argument("--n-test", type=int); b.add_argument("--out", required=True)
+    b.add_argument("--scale"); b.add_argument("--n-test", type=int); b.add_argument("--batch-size", type=int)
+    b.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.command == "train":
         train_distributed(args.out, args.steps, lr=args.lr, batch_size=args.batch_size)
     else:
         p = preset("lora", args.scale)
         if args.n_test: p = p.but(n_test=args.n_test)
+        if args.batch_size: p = p.but(batch_size=args.batch_size)
         Path(args.out).write_text(json.dumps(run_technique(args.technique, p, args.steps)))
     return 0
 
