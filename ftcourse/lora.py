@@ -6,16 +6,11 @@
 from __future__ import annotations
 
 import json
+import random
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-import os
-import random
-import subprocess
-import sys
-import tempfile
-import time
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -250,18 +245,8 @@ def _main(argv=None) -> int:
     t = sub.add_parser("train", help="LoRA training; runs unchanged under `accelerate launch`")
     t.add_argument("--out", required=True); t.add_argument("--steps", type=int, default=4)
     t.add_argument("--batch-size", type=int); t.add_argument("--lr", type=float)
-    b = sub.add_parser("bench-one", help="benchmark one technique in this process and write its row as JSON")
-    b.add_argument("technique", choices=TECHNIQUES); b.add_argument("--steps", type=int, default=8)
-    b.add_argument("--scale"); b.add_argument("--n-test", type=int); b.add_argument("--batch-size", type=int)
-    b.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    if args.command == "train":
-        train_distributed(args.out, args.steps, lr=args.lr, batch_size=args.batch_size)
-    else:
-        p = preset("lora", args.scale)
-        if args.n_test: p = p.but(n_test=args.n_test)
-        if args.batch_size: p = p.but(batch_size=args.batch_size)
-        Path(args.out).write_text(json.dumps(run_technique(args.technique, p, args.steps)))
+    train_distributed(args.out, args.steps, lr=args.lr, batch_size=args.batch_size)
     return 0
 
 # %% ../nbs/04_lora_qlora.ipynb #15a82cb0
