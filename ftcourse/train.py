@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'count_parameters', 'peak_rss_mb',
-           'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'plot_history', 'plot_confusion_matrix']
+__all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'trainer_precision_args', 'count_parameters',
+           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'plot_history',
+           'plot_confusion_matrix']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
 def seed_everything(seed: int = 42) -> int:
@@ -41,6 +42,14 @@ def mixed_precision_dtype():
     import torch
     if not torch.cuda.is_available(): return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+
+# %% ../nbs/core_train.ipynb #a621fc9d
+def trainer_precision_args(cpu_bf16: bool = False) -> dict:
+    "`TrainingArguments` keywords for half precision: the GPU's type (`mixed_precision_dtype`); on a CPU bfloat16 autocast if `cpu_bf16`, else none."
+    import torch
+    half = mixed_precision_dtype()
+    if half is None: return {"bf16": True, "use_cpu": True} if cpu_bf16 else {}
+    return {"bf16": half == torch.bfloat16, "fp16": half == torch.float16}
 
 # %% ../nbs/core_train.ipynb #bc9b9989
 def count_parameters(model) -> dict:
