@@ -1,9 +1,10 @@
-__version__ = "0.1.0"
 """ftcourse: a Jupyter-first course on fine-tuning models.
 
 Importing the package applies the active scale (`FTCOURSE_SCALE`): at `small` scale the Hugging Face
 libraries are put offline, so import `ftcourse` before `transformers` or `datasets`.
 """
+__version__ = "0.1.0"
+
 from .config import get_scale, set_scale, preset  # noqa: F401  (cheap: standard library only)
 
 

@@ -82,11 +82,11 @@ class Preset:
 
 # %% ../nbs/core_config.ipynb #89a71aa1
 PRESETS: dict[str, dict[str, Preset]] = {
-    "transfer": {
-        "small": Preset("transfer", "small", model="asset:mobilenet_v2", data="mnist_subset",
+    "transfer_learning": {
+        "small": Preset("transfer_learning", "small", model="asset:mobilenet_v2", data="mnist_subset",
                         n_train=1000, n_test=500, epochs=3, batch_size=32, lr=1e-3,
                         extra={"image_size": 64, "unfreeze_blocks": 3, "unfreeze_epochs": 2}),
-        "full": Preset("transfer", "full", model="resnet50", data="cifar10",
+        "full": Preset("transfer_learning", "full", model="resnet50", data="cifar10",
                        n_train=50_000, n_test=10_000, epochs=3, batch_size=64, lr=1e-3,
                        extra={"image_size": 224, "unfreeze_blocks": 2, "unfreeze_epochs": 2}),
     },

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("FTCOURSE_SCALE", "small")
 os.environ["FTCOURSE_SCALE"] = "small"
 import ftcourse  # noqa: E402,F401  (sets the Hugging Face offline variables before anything imports them)
 

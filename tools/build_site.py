@@ -13,7 +13,8 @@ Pages:
   ClearHiddenTests applied to exercises/source/: no solutions, no hidden tests, no outputs).
 
 The MkDocs project is written to artifacts/site_src/ (mkdocs.yml and docs/); nothing is fetched from the
-network at build time. With Quarto installed, maintainers can still use `nbdev_docs` (settings.ini).
+network at build time. nbdev_docs is not used (it needs Quarto, which cannot be installed offline, and an
+index.ipynb the course does not have); this builder replaces it.
 """
 from __future__ import annotations
 
