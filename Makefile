@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install lessons test test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
+.PHONY: install lessons test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -27,8 +27,14 @@ lessons: install  ## execute every lesson at small scale, save executed copies, 
 check-nbdev: install  ## fail when nbdev_export or nbdev_clean would change the tree
 	bash tools/check_nbdev_clean.sh
 
-test: install check-nbdev  ## the test command: every notebook, every exercise solution, and tests/ (pytest)
+test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest)
 	python -m pytest tests -ra
+
+unit: install  ## the quick loop: tests/ without executing notebooks (a few minutes)
+	python -m pytest tests -m "not notebook" -ra
+
+lint: install  ## ruff on the package, tests, tools, benchmarks and notebooks (config: pyproject.toml)
+	ruff check ftcourse tests tools bench nbs exercises
 
 export: install  ## after editing notebooks: export the package and clean the notebooks
 	nbdev_export && nbdev_clean

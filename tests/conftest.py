@@ -28,6 +28,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests; run with --runslow or FTCOURSE_SLOW=1")
+    config.addinivalue_line("markers", "notebook: executes a whole notebook (left out by `make unit`)")
 
 
 def pytest_collection_modifyitems(config, items):

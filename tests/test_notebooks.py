@@ -34,6 +34,7 @@ def _id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOKS + EXERCISES, ids=_id)
 def test_notebook_runs(notebook):
     out = OUT / notebook.relative_to(ROOT)
