@@ -57,7 +57,9 @@ class TokenCounter:
     name: str
     encode: object
 
-    def count(self, text: str) -> int: return len(self.encode(text))
+    def count(self, text: str) -> int:
+        "The number of tokens in `text`."
+        return len(self.encode(text))
 
 _COUNTER: TokenCounter | None = None
 
@@ -113,9 +115,12 @@ class Report:
     tokenizer: str = ""
 
     @property
-    def ok(self) -> bool: return not self.errors
+    def ok(self) -> bool:
+        "True when there are no errors (warnings are allowed)."
+        return not self.errors
 
     def to_dict(self) -> dict:
+        "The report as plain JSON-ready data (what `ftcourse validate --json` prints)."
         return {"n_examples": self.n_examples, "errors": [asdict(e) for e in self.errors],
                 "warnings": [asdict(w) for w in self.warnings], "stats": self.stats,
                 "billing": self.billing, "tokenizer": self.tokenizer}
@@ -321,7 +326,7 @@ def validate_cli(path, validation=None, as_json: bool = False, out=None) -> int:
 
 # %% ../nbs/tool_chatdata.ipynb #da537284
 class ChatTemplateError(ValueError):
-    "A tokenizer cannot lay out chat examples: it has no chat template, or its template does not render turn by turn."
+    "A tokenizer cannot lay out chat examples: it has no chat template, or the template does not render turn by turn."
 
 def _tokenizer_name(tokenizer) -> str:
     return getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
@@ -330,7 +335,7 @@ def _render(tokenizer, messages: list, generation_prompt: bool = False) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
 
 def tokenize_chat(tokenizer, messages: list, max_length: int = 256) -> dict:
-    "Token ids of a conversation in the tokenizer's chat template, and labels that are -100 except on assistant replies."
+    "Token ids of a conversation in the tokenizer's chat template, and labels: -100 except on the assistant's replies."
     if not getattr(tokenizer, "chat_template", None):
         raise ChatTemplateError(
             f"The tokenizer {_tokenizer_name(tokenizer)!r} has no chat template (`tokenizer.chat_template` is not set), so "
@@ -361,7 +366,7 @@ def encode_chats(tokenizer, rows, max_length: int = 256) -> list:
 
 # %% ../nbs/tool_chatdata.ipynb #61b89d01
 def pad_token_id(tokenizer) -> int:
-    "The id to pad with: the tokenizer's pad token, else its end-of-sequence token, else 0 (padding is masked, any id works)."
+    "The id to pad with: the tokenizer's pad token, else its end-of-sequence token, else 0 (padding is masked out)."
     for token_id in (tokenizer.pad_token_id, tokenizer.eos_token_id):
         if isinstance(token_id, (list, tuple)): token_id = token_id[0] if token_id else None
         if token_id is not None: return int(token_id)
@@ -380,7 +385,7 @@ def pad_batch(features: list, pad_id: int) -> dict:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 def batches(encoded: list, batch_size: int, pad_id: int, seed: int | None = None):
-    "Padded batches of `encoded` examples, in order, or shuffled with `seed` (training reshuffles with a new seed each epoch)."
+    "Padded batches of `encoded` examples, in order, or shuffled with `seed` (training uses a new seed each epoch)."
     order = list(range(len(encoded)))
     if seed is not None: random.Random(seed).shuffle(order)
     for start in range(0, len(order), batch_size):
@@ -388,7 +393,7 @@ def batches(encoded: list, batch_size: int, pad_id: int, seed: int | None = None
 
 # %% ../nbs/tool_chatdata.ipynb #b6c4d49e
 def mean_loss(model, encoded: list, pad_id: int, batch_size: int = 4) -> float:
-    "Cross-entropy per reply token over `encoded` examples (every token weighted equally), in eval mode, without gradients."
+    "Cross-entropy per reply token over `encoded` examples (every token weighs the same), in eval mode, no gradients."
     import torch
     was_training, device = model.training, next(model.parameters()).device
     model.eval()

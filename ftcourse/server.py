@@ -85,12 +85,14 @@ _LOCATIONS = ("body", "query", "path", "header", "cookie")   # where FastAPI fou
 _UNION_TAGS = {"str": "a string", "int": "an integer", "constrained-int": "an integer", "float": "a number",
                "constrained-float": "a number", "bool": "a boolean", "none": "null", "dict[any,any]": "an object",
                "list[any]": "an array", "list[str]": "an array of strings"}
-_TYPES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
-          "float_type": "a number", "float_parsing": "a number", "bool_type": "a boolean", "bool_parsing": "a boolean",
-          "list_type": "an array", "dict_type": "an object", "model_type": "an object",
-          "model_attributes_type": "an object"}
-_RANGE = {"integer_below_min_value": "integer below minimum value", "integer_above_max_value": "integer above maximum value",
-          "decimal_below_min_value": "decimal below minimum value", "decimal_above_max_value": "decimal above maximum value"}
+_TYPES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer",
+          "int_from_float": "an integer", "float_type": "a number", "float_parsing": "a number",
+          "bool_type": "a boolean", "bool_parsing": "a boolean", "list_type": "an array", "dict_type": "an object",
+          "model_type": "an object", "model_attributes_type": "an object"}
+_RANGE = {"integer_below_min_value": "integer below minimum value",
+          "integer_above_max_value": "integer above maximum value",
+          "decimal_below_min_value": "decimal below minimum value",
+          "decimal_above_max_value": "decimal above maximum value"}
 _BOUNDS = {"greater_than_equal": ("below_min_value", ">=", "ge"), "greater_than": ("below_min_value", ">", "gt"),
            "less_than_equal": ("above_max_value", "<=", "le"), "less_than": ("above_max_value", "<", "lt")}
 
@@ -130,7 +132,7 @@ def _is_union_tag(part) -> bool:
     return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or part.startswith("constrained-"))
 
 def request_error(errors: list) -> APIError:
-    "OpenAI's 400 for the first invalid parameter in pydantic's `errors`: the parameter in `param`, what is allowed in the message."
+    "OpenAI's 400 for the first invalid parameter in pydantic's `errors`: its name in `param`, what it accepts."
     if not errors: return APIError(400, "Invalid request.", None, "invalid_request_error")
     errors = [{**e, "loc": _strip(e.get("loc", ()))} for e in errors]
     first, loc = errors[0], errors[0]["loc"]
@@ -146,17 +148,17 @@ def request_error(errors: list) -> APIError:
     if kind == "missing":
         return APIError(400, f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
     if kind in _RANGE:      # from `auto_or`: the message names the whole allowed range
-        return APIError(400, f"Invalid '{param}': {_RANGE[kind]}. Expected {ctx['expected']}, but got {value!r} instead.",
-                        param, kind)
+        return APIError(400, f"Invalid '{param}': {_RANGE[kind]}. Expected {ctx['expected']}, but got {value!r} "
+                             "instead.", param, kind)
     if kind == "invalid_type" and "expected" in ctx:
-        return APIError(400, f"Invalid type for '{param}': expected {ctx['expected']}, but got {_kind(value)} instead.",
-                        param, "invalid_type")
+        return APIError(400, f"Invalid type for '{param}': expected {ctx['expected']}, but got {_kind(value)} "
+                             "instead.", param, "invalid_type")
     if kind in _BOUNDS:
         side, op, key = _BOUNDS[kind]
         value = _as_number(value)
         code = ("integer_" if isinstance(value, int) else "decimal_") + side
-        return APIError(400, f"Invalid '{param}': {_RANGE[code]}. Expected a value {op} {_number(ctx[key])}, but got {value!r} "
-                             "instead.", param, code)
+        return APIError(400, f"Invalid '{param}': {_RANGE[code]}. Expected a value {op} {_number(ctx[key])}, "
+                             f"but got {value!r} instead.", param, code)
     if kind in _TYPES:
         return APIError(400, f"Invalid type for '{param}': expected {_TYPES[kind]}, but got {_kind(value)} instead.",
                         param, "invalid_type")
@@ -166,7 +168,8 @@ def request_error(errors: list) -> APIError:
     if kind == "too_short" and isinstance(value, list):
         code = "empty_array" if not value else "array_below_min_length"
         got = "an empty array" if not value else f"an array with length {len(value)}"
-        return APIError(400, f"Invalid '{param}': {'empty array' if not value else 'array too short'}. Expected an array "
+        what = "empty array" if not value else "array too short"
+        return APIError(400, f"Invalid '{param}': {what}. Expected an array "
                              f"with minimum length {ctx.get('min_length')}, but got {got} instead.", param, code)
     if kind == "string_too_long":
         return APIError(400, f"Invalid '{param}': string too long. Expected a string with maximum length "
@@ -334,13 +337,15 @@ def generate_reply(tokenizer, model, messages: list, max_tokens: int = 128, temp
 
 # %% ../nbs/tool_server.ipynb #569c5f88
 def auto_or(kind: type, lo: float, hi: float, lo_open: bool = False):
-    "The type of a hyperparameter that is 'auto', null, or a `kind` (int or float) from `lo` to `hi`; errors state that range."
+    "A hyperparameter's type: 'auto', null, or a `kind` (int or float) from `lo` to `hi`; its errors state that range."
     number = "an integer" if kind is int else "a number"
-    expected = f"'auto' or {number} " + (f"greater than {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}")
+    bounds = f"greater than {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
+    expected = f"'auto' or {number} {bounds}"
     prefix = "integer" if kind is int else "decimal"
     def check(value):
         if value is None or value == "auto": return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
+        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number_ok or (kind is int and not float(value).is_integer()):
             raise PydanticCustomError("invalid_type", "expected {expected}", {"expected": expected})
         if value < lo or (lo_open and value == lo):
             raise PydanticCustomError(f"{prefix}_below_min_value", "expected {expected}", {"expected": expected})
@@ -350,7 +355,8 @@ def auto_or(kind: type, lo: float, hi: float, lo_open: bool = False):
     return Annotated[Union[Auto, kind, None], BeforeValidator(check)]
 
 Auto = Literal["auto"]
-Epochs, BatchSize, LearningRateMultiplier = auto_or(int, 1, 50), auto_or(int, 1, 256), auto_or(float, 0, 10, lo_open=True)
+Epochs, BatchSize = auto_or(int, 1, 50), auto_or(int, 1, 256)
+LearningRateMultiplier = auto_or(float, 0, 10, lo_open=True)
 
 # %% ../nbs/tool_server.ipynb #25d64783
 class Hyperparameters(BaseModel):
@@ -360,14 +366,17 @@ class Hyperparameters(BaseModel):
     learning_rate_multiplier: LearningRateMultiplier = None
 
 class Supervised(BaseModel):
+    "The `supervised` part of a job's `method`."
     hyperparameters: Optional[Hyperparameters] = None
 
 class Method(BaseModel):
+    "A job's fine-tuning method: this server does `supervised`."
     type: str = "supervised"
     supervised: Optional[Supervised] = None
     model_config = ConfigDict(extra="allow")
 
 class JobRequest(BaseModel):
+    "The body of `POST /v1/fine_tuning/jobs`."
     model: str
     training_file: str
     validation_file: Optional[str] = None
@@ -409,7 +418,7 @@ class DataDirInUse(RuntimeError):
     "Another server process holds the lock on this data folder."
 
 class DataDirLock:
-    "An exclusive lock on a data folder (`fcntl.flock` on its `server.lock`), held until `release()` or the process ends."
+    "An exclusive lock on a data folder (`flock` on its `server.lock`), held until `release()` or the process ends."
     def __init__(self, folder):
         self.path, self.file = Path(folder) / "server.lock", None
 
@@ -429,7 +438,8 @@ class DataDirLock:
                     "serves one server at a time: stop that server, or give this one its own folder "
                     "(`ftcourse serve --data-dir DIR`, or `data_dir=`).") from None
         f.seek(0); f.truncate()
-        f.write(f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
         self.file = f
         return self
 
@@ -484,7 +494,7 @@ class FineTuningService:
                            f"{job['status']}; its work was lost. Create the job again.")
 
     def close(self, timeout: float = 60):
-        "Stop the workers (a running job stops at its next step; the next start fails it), the database, the folder's lock."
+        "Stop the workers (a running job stops at its next step; the next start fails it), the database and the lock."
         with self._closing:   # a second call waits until the folder is free
             if self.dir_lock.file is None: return
             self.stopping.set()
@@ -494,7 +504,7 @@ class FineTuningService:
 
 # %% ../nbs/tool_server.ipynb #15f5911a
 def fine_tune_file_problem(content: bytes) -> str | None:
-    "Why `content` cannot be a fine-tuning file (empty, not UTF-8, a line that is not a JSON object), or None: OpenAI's upload check."
+    "Why `content` cannot be a fine-tuning file (empty, not UTF-8, a line not a JSON object), or None."
     if not content.strip():
         return "The file is empty. A fine-tuning file is JSONL: one JSON object (a training example) per line."
     try: text = content.decode("utf-8")
@@ -512,7 +522,7 @@ def fine_tune_file_problem(content: bytes) -> str | None:
 
 @patch
 def add_file(self: FineTuningService, filename: str, content: bytes, purpose: str) -> dict:
-    "Store an uploaded file; a `fine-tune` file must be UTF-8 JSONL (deeper checks come when a job uses it)."
+    "Store an uploaded file; a `fine-tune` one must be UTF-8 JSONL (the examples are checked when a job uses it)."
     if purpose == "fine-tune" and (problem := fine_tune_file_problem(content)):
         raise APIError(400, problem, "file", "invalid_file_format")
     obj = {"id": new_id("file-"), "object": "file", "bytes": len(content), "created_at": int(time.time()),
@@ -764,7 +774,7 @@ NOT_JSON = ("We could not parse the JSON body of your request. The body must be 
             "'Content-Type: application/json'.")
 
 def json_body(model: type[BaseModel]):
-    "A FastAPI dependency: the request's JSON body as `model`; anything else is OpenAI's 400 naming the parameter at fault."
+    "A FastAPI dependency: the request's JSON body as `model`; anything else is OpenAI's 400 naming the parameter."
     async def parse(request: Request):
         raw = await request.body()
         try: data = json.loads(raw) if raw.strip() else {}   # no body at all: every required parameter is missing
@@ -783,7 +793,8 @@ def _error_handlers(app: FastAPI):
     @app.exception_handler(RequestValidationError)
     async def _validation(request, exc: RequestValidationError):   # form fields and query parameters
         errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors): return APIError(400, NOT_JSON, None, "invalid_json").response()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return APIError(400, NOT_JSON, None, "invalid_json").response()
         return request_error(errors).response()
 
     @app.exception_handler(StarletteHTTPException)
@@ -901,7 +912,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 def exposure_warning(host: str, api_key: str | None) -> str | None:
-    "A warning when the server would listen beyond this machine (`host` not loopback) without an API key, else None."
+    "A warning when the server would listen beyond this machine (not loopback) without an API key; else None."
     if api_key: return None
     try: loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError: loopback = False   # a host name: it may resolve to a public address
@@ -952,7 +963,7 @@ def start_local_server(data_dir=None, port: int | None = None, **kwargs) -> Loca
 
 def serve(host: str = "127.0.0.1", port: int = 8000, data_dir=None, api_key: str | None = None,
           trainer: Callable | None = None):
-    "Run the server in the foreground with uvicorn until interrupted (`DataDirInUse` if another server has the folder)."
+    "Run the server in the foreground with uvicorn until interrupted (`DataDirInUse` if the folder is taken)."
     import uvicorn
     if (warning := exposure_warning(host, api_key)): warnings.warn(warning, stacklevel=2)
     app = create_app(Path(data_dir) if data_dir else default_data_dir(), api_key=api_key, trainer=trainer)

@@ -162,6 +162,7 @@ def test_validation_loss_is_the_number_lesson_4_computes(real_server, real_job):
     from ftcourse.assets import model_source
     from ftcourse.chatdata import batches, pad_token_id
     from ftcourse.lora import encode_chats, mean_loss   # what lesson 4 calls them
+    from ftcourse.train import quiet_peft
     client, job = real_job["client"], real_job["job"]
     reported = client.fine_tuning.jobs.checkpoints.list(job.id).data[0].metrics.valid_loss
     event = [e for e in client.fine_tuning.jobs.list_events(job.id, limit=100).data if e.message.startswith("Validation loss=")]
@@ -170,7 +171,8 @@ def test_validation_loss_is_the_number_lesson_4_computes(real_server, real_job):
     source = model_source("asset:smollm2")
     tokenizer = AutoTokenizer.from_pretrained(source)
     adapter = real_server.service.store.get("models", job.fine_tuned_model)["adapter"]
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), adapter)
+    with quiet_peft():
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), adapter)
     held_out, pad = encode_chats(tokenizer, VALIDATION, 256), pad_token_id(tokenizer)
     lesson_4 = mean_loss(model, held_out, pad, batch_size=job.hyperparameters.batch_size)
     assert abs(reported - lesson_4) < 1e-4, (reported, lesson_4)
