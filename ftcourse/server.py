@@ -433,15 +433,20 @@ class DataDirLock:
             try: fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 f.seek(0); holder = f.read().strip() or "a process that is still starting"; f.close()
+                who = ("A server in this process (stop it first: `server.stop()`)" if holder.startswith(self._me())
+                       else f"Another ftcourse server ({holder})")
                 raise DataDirInUse(
-                    f"Another ftcourse server ({holder}) is using the data folder {self.path.parent}. One folder "
-                    "serves one server at a time: stop that server, or give this one its own folder "
-                    "(`ftcourse serve --data-dir DIR`, or `data_dir=`).") from None
+                    f"{who} is using the data folder {self.path.parent}. One folder serves one server at a time: "
+                    "stop that server, or give this one its own folder (`ftcourse serve --data-dir DIR`, or "
+                    "`data_dir=`).") from None
         f.seek(0); f.truncate()
-        f.write(f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.write(f"{self._me()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
         f.flush()
         self.file = f
         return self
+
+    @staticmethod
+    def _me() -> str: return f"pid {os.getpid()} on {socket.gethostname()}"
 
     def release(self):
         "Give the lock up (closing the file releases it)."
