@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -15,13 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id, tokenize_chat  # chat data, one place
 from .config import Preset, preset
 
 # %% auto #0
 __all__ = ['TECHNIQUES', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config', 'add_lora', 'lora_params',
            'lora_params_cli', 'param_breakdown', 'activation_values_per_token', 'estimate_memory', 'current_rss_mb',
-           'run_technique', 'benchmark', 'encode_chats', 'pad_batch', 'batches', 'mean_loss', 'generate_replies',
-           'train_steps', 'quantization_config', 'load_for_training', 'train_distributed']
+           'run_technique', 'benchmark', 'generate_replies', 'train_steps', 'quantization_config', 'load_for_training',
+           'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
 from .train import quiet_peft  # one place for the peft/transformers warning filter
@@ -181,17 +181,17 @@ def run_technique(technique: str, p: Preset | None = None, steps: int = 8, lr: f
     weights_mb = model.get_memory_footprint() / 2 ** 20
     if hasattr(model, "get_nb_trainable_parameters"): trainable, total = model.get_nb_trainable_parameters()
     else: trainable = total = sum(q.numel() for q in model.parameters())   # peft counts 4-bit weights right
-    loss_before = mean_loss(model, test, tokenizer.pad_token_id, p.batch_size)
+    loss_before = mean_loss(model, test, pad_token_id(tokenizer), p.batch_size)
     seen = {"tokens": 0, "width": 0}
     def count(step, loss, b):
         seen["tokens"] += int(b["attention_mask"].sum()); seen["width"] = max(seen["width"], b["input_ids"].shape[1])
     if on_gpu: torch.cuda.synchronize()
     start = time.perf_counter()
-    losses = train_steps(model, train, tokenizer.pad_token_id, steps, p.batch_size, lr or LEARNING_RATES[technique],
+    losses = train_steps(model, train, pad_token_id(tokenizer), steps, p.batch_size, lr or LEARNING_RATES[technique],
                          seed=p.seed, progress=progress, on_step=count)
     if on_gpu: torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    loss_after = mean_loss(model, test, tokenizer.pad_token_id, p.batch_size)
+    loss_after = mean_loss(model, test, pad_token_id(tokenizer), p.batch_size)
     peak = torch.cuda.max_memory_allocated() / 2 ** 20 if on_gpu else peak_rss_mb() - rss_before
     est = estimate_memory(model.config, technique, r=p.extra["r"], target_modules=p.extra["target_modules"],
                           batch_size=p.batch_size, seq_len=seen["width"],
@@ -249,47 +249,7 @@ def _main(argv=None) -> int:
     train_distributed(args.out, args.steps, lr=args.lr, batch_size=args.batch_size)
     return 0
 
-# %% ../nbs/04_lora_qlora.ipynb #15a82cb0
-def encode_chats(tokenizer, rows, max_length: int) -> list:
-    "Token ids and response-only labels (`ftcourse.server.tokenize_chat`) of each row's `messages`."
-    from ftcourse.server import tokenize_chat
-    return [tokenize_chat(tokenizer, row["messages"], max_length) for row in rows]
-
-# %% ../nbs/04_lora_qlora.ipynb #d8d6fcf0
-def pad_batch(features: list, pad_id: int) -> dict:
-    "Right-pad `input_ids` (with `pad_id`) and `labels` (with -100) to the longest example; add the attention mask."
-    import torch
-    width = max(len(f["input_ids"]) for f in features)
-    ids = torch.full((len(features), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(features), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(features), width), dtype=torch.long)
-    for row, f in enumerate(features):
-        n = len(f["input_ids"])
-        ids[row, :n] = torch.tensor(f["input_ids"]); labels[row, :n] = torch.tensor(f["labels"]); mask[row, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
-
-def batches(encoded: list, batch_size: int, pad_id: int, seed: int | None = None):
-    "Padded batches of `encoded` examples, in order, or shuffled with `seed`."
-    order = list(range(len(encoded)))
-    if seed is not None: random.Random(seed).shuffle(order)
-    for start in range(0, len(order), batch_size):
-        yield pad_batch([encoded[i] for i in order[start:start + batch_size]], pad_id)
-
 # %% ../nbs/04_lora_qlora.ipynb #86ce764b
-def mean_loss(model, encoded: list, pad_id: int, batch_size: int = 4) -> float:
-    "Cross-entropy per response token over `encoded` examples (tokens weighted equally), in eval mode."
-    import torch
-    was_training, device = model.training, next(model.parameters()).device
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for b in batches(encoded, batch_size, pad_id):
-            b = {k: v.to(device) for k, v in b.items()}
-            n = int((b["labels"][:, 1:] != -100).sum())  # the model predicts token t+1 from tokens <= t
-            total += float(model(**b).loss) * n; count += n
-    model.train(was_training)
-    return total / max(count, 1)
-
 def generate_replies(model, tokenizer, chats: list, max_new_tokens: int = 64) -> list[str]:
     "Greedy replies to chats (message lists ending with the user's turn), all prompts in one left-padded batch."
     import torch
@@ -389,7 +349,7 @@ def train_distributed(out, steps: int = 4, p: Preset | None = None, lr: float | 
     for step in range(steps):
         b = next(it, None)
         if b is None:
-            it = batches(shard, bs, tokenizer.pad_token_id, seed=p.seed + epoch); epoch += 1; b = next(it)
+            it = batches(shard, bs, pad_token_id(tokenizer), seed=p.seed + epoch); epoch += 1; b = next(it)
         loss = model(**{k: v.to(acc.device) for k, v in b.items()}).loss
         acc.backward(loss)                 # under DDP the adapters' gradients are averaged across ranks here
         opt.step(); opt.zero_grad()

@@ -5,35 +5,43 @@
 # %% ../nbs/tool_server.ipynb #25e57b11
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import os
 import random
 import secrets
 import shutil
 import socket
 import sqlite3
+import sys
 import threading
 import time
+import warnings
 from collections import OrderedDict
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Optional, Union
+from typing import Annotated, Callable, Literal, Optional, Union
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastcore.basics import patch
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .chatdata import validate_examples
+# chat data in one place (`tokenize_chat` also stays importable from here)
+from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_chat, validate_examples
 
 # %% auto #0
-__all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto',
-           'fine_tuned_model_id', 'new_id', 'APIError', 'Store', 'page', 'JobCancelled', 'TrainingRun', 'tokenize_chat',
-           'train_lora_adapter', 'ModelCache', 'generate_reply', 'Hyperparameters', 'Supervised', 'Method',
-           'JobRequest', 'ChatMessage', 'ChatRequest', 'resolve_hyperparameters', 'FineTuningService', 'create_app',
-           'default_data_dir', 'free_port', 'LocalServer', 'start_local_server', 'serve', 'serve_cli']
+__all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto', 'Epochs',
+           'BatchSize', 'LearningRateMultiplier', 'NOT_JSON', 'fine_tuned_model_id', 'new_id', 'APIError',
+           'request_error', 'Store', 'page', 'JobCancelled', 'TrainingRun', 'train_lora_adapter', 'ModelCache',
+           'generate_reply', 'auto_or', 'Hyperparameters', 'Supervised', 'Method', 'JobRequest', 'ChatMessage',
+           'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock', 'FineTuningService',
+           'fine_tune_file_problem', 'json_body', 'create_app', 'default_data_dir', 'free_port', 'exposure_warning',
+           'LocalServer', 'start_local_server', 'serve', 'serve_cli']
 
 # %% ../nbs/tool_server.ipynb #3222a97a
 BASE_MODELS = {"smollm2-135m-instruct": "asset:smollm2"}  # model id -> what `ftcourse.assets.model_source` takes
@@ -64,10 +72,110 @@ class APIError(Exception):
         self.status, self.message, self.param, self.code = status, message, param, code
 
     def body(self) -> dict:
+        "The JSON body: `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}`."
         return {"error": {"message": self.message, "type": self.TYPES.get(self.status, "invalid_request_error"),
                           "param": self.param, "code": self.code}}
 
-    def response(self) -> JSONResponse: return JSONResponse(self.body(), status_code=self.status)
+    def response(self) -> JSONResponse:
+        "The HTTP response: the body with the status code."
+        return JSONResponse(self.body(), status_code=self.status)
+
+# %% ../nbs/tool_server.ipynb #116085cb
+_LOCATIONS = ("body", "query", "path", "header", "cookie")   # where FastAPI found the value: not part of the name
+_UNION_TAGS = {"str": "a string", "int": "an integer", "constrained-int": "an integer", "float": "a number",
+               "constrained-float": "a number", "bool": "a boolean", "none": "null", "dict[any,any]": "an object",
+               "list[any]": "an array", "list[str]": "an array of strings"}
+_TYPES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer",
+          "int_from_float": "an integer", "float_type": "a number", "float_parsing": "a number",
+          "bool_type": "a boolean", "bool_parsing": "a boolean", "list_type": "an array", "dict_type": "an object",
+          "model_type": "an object", "model_attributes_type": "an object"}
+_RANGE = {"integer_below_min_value": "integer below minimum value",
+          "integer_above_max_value": "integer above maximum value",
+          "decimal_below_min_value": "decimal below minimum value",
+          "decimal_above_max_value": "decimal above maximum value"}
+_BOUNDS = {"greater_than_equal": ("below_min_value", ">=", "ge"), "greater_than": ("below_min_value", ">", "gt"),
+           "less_than_equal": ("above_max_value", "<=", "le"), "less_than": ("above_max_value", "<", "lt")}
+
+def _kind(value) -> str:
+    "How OpenAI names a JSON value's type: 'a string', 'an integer', 'an array'..."
+    if value is None: return "null"
+    for t, name in ((bool, "a boolean"), (int, "an integer"), (float, "a decimal"), (str, "a string"),
+                    (list, "an array"), (dict, "an object")):
+        if isinstance(value, t): return name
+    return type(value).__name__
+
+def _number(x):
+    "2.0 as 2, as OpenAI writes bounds."
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+def _as_number(value):
+    "A query parameter arrives as text: '0' is the integer 0."
+    if isinstance(value, str):
+        for t in (int, float):
+            try: return t(value)
+            except ValueError: pass
+    return value
+
+def _param_name(loc) -> str | None:
+    "A pydantic location as OpenAI writes a parameter: `messages[0].content`."
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else ("." if name else "") + str(part)
+    return name or None
+
+def _strip(loc) -> list:
+    "The location without FastAPI's first element saying where the value was (body, query...)."
+    loc = list(loc)
+    return loc[1:] if loc and loc[0] in _LOCATIONS else loc
+
+def _is_union_tag(part) -> bool:
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or part.startswith("constrained-"))
+
+def request_error(errors: list) -> APIError:
+    "OpenAI's 400 for the first invalid parameter in pydantic's `errors`: its name in `param`, what it accepts."
+    if not errors: return APIError(400, "Invalid request.", None, "invalid_request_error")
+    errors = [{**e, "loc": _strip(e.get("loc", ()))} for e in errors]
+    first, loc = errors[0], errors[0]["loc"]
+    if loc and _is_union_tag(loc[-1]):   # a value that fits none of a union's types: one error per member
+        members = [e for e in errors if e["loc"][:-1] == loc[:-1] and e["loc"] and _is_union_tag(e["loc"][-1])]
+        in_range = [e for e in members if e["type"] in _BOUNDS]   # the right type, out of range: report that
+        if in_range: return request_error([{**in_range[0], "loc": loc[:-1]}])
+        param = _param_name(loc[:-1])
+        names = list(dict.fromkeys(_UNION_TAGS.get(e["loc"][-1], str(e["loc"][-1])) for e in members))
+        return APIError(400, f"Invalid type for '{param}': expected {' or '.join(names)}, but got "
+                             f"{_kind(first.get('input'))} instead.", param, "invalid_type")
+    param, kind, value, ctx = _param_name(loc), first.get("type"), first.get("input"), first.get("ctx") or {}
+    if kind == "missing":
+        return APIError(400, f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+    if kind in _RANGE:      # from `auto_or`: the message names the whole allowed range
+        return APIError(400, f"Invalid '{param}': {_RANGE[kind]}. Expected {ctx['expected']}, but got {value!r} "
+                             "instead.", param, kind)
+    if kind == "invalid_type" and "expected" in ctx:
+        return APIError(400, f"Invalid type for '{param}': expected {ctx['expected']}, but got {_kind(value)} "
+                             "instead.", param, "invalid_type")
+    if kind in _BOUNDS:
+        side, op, key = _BOUNDS[kind]
+        value = _as_number(value)
+        code = ("integer_" if isinstance(value, int) else "decimal_") + side
+        return APIError(400, f"Invalid '{param}': {_RANGE[code]}. Expected a value {op} {_number(ctx[key])}, "
+                             f"but got {value!r} instead.", param, code)
+    if kind in _TYPES:
+        return APIError(400, f"Invalid type for '{param}': expected {_TYPES[kind]}, but got {_kind(value)} instead.",
+                        param, "invalid_type")
+    if kind == "literal_error":
+        return APIError(400, f"Invalid value for '{param}': {value!r}. Supported values are: {ctx.get('expected')}.",
+                        param, "invalid_value")
+    if kind == "too_short" and isinstance(value, list):
+        code = "empty_array" if not value else "array_below_min_length"
+        got = "an empty array" if not value else f"an array with length {len(value)}"
+        what = "empty array" if not value else "array too short"
+        return APIError(400, f"Invalid '{param}': {what}. Expected an array "
+                             f"with minimum length {ctx.get('min_length')}, but got {got} instead.", param, code)
+    if kind == "string_too_long":
+        return APIError(400, f"Invalid '{param}': string too long. Expected a string with maximum length "
+                             f"{ctx.get('max_length')}, but got a string with length {len(value)} instead.",
+                        param, "string_above_max_length")
+    return APIError(400, f"Invalid value for '{param}': {first.get('msg', 'invalid')}.", param, "invalid_value")
 
 # %% ../nbs/tool_server.ipynb #bcbebfa8
 class Store:
@@ -94,15 +202,18 @@ class Store:
         return obj
 
     def get(self, table: str, id: str) -> dict | None:
+        "The object with this `id`, or None."
         with self.lock:
             row = self.db.execute(f"SELECT obj FROM {table} WHERE id=?", (id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def delete(self, table: str, id: str) -> bool:
+        "Remove an object; False if there was none."
         with self.lock, self.db:
             return self.db.execute(f"DELETE FROM {table} WHERE id=?", (id,)).rowcount > 0
 
     def all(self, table: str, owner: str | None = None, newest_first: bool = True) -> list[dict]:
+        "Every object of `table` (of one `owner` if given), newest first unless told otherwise."
         q = f"SELECT obj FROM {table}" + (" WHERE owner=?" if owner is not None else "")
         q += " ORDER BY seq " + ("DESC" if newest_first else "ASC")
         with self.lock:
@@ -143,41 +254,8 @@ class TrainingRun:
     cancelled: Callable = lambda: False
     max_length: int = 256
 
-# %% ../nbs/tool_server.ipynb #5e7de3c6
-def tokenize_chat(tokenizer, messages: list, max_length: int = 256) -> dict:
-    "Token ids of a conversation in the chat template, and labels that are -100 except on assistant replies."
-    def render(msgs, gen=False):
-        return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen)
-    msgs = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
-    ids, labels, done = [], [], ""
-    for i, m in enumerate(messages):
-        if m["role"] != "assistant": continue
-        prompt = render(msgs[:i], gen=True) if i else ""
-        full = render(msgs[:i + 1])
-        before = tokenizer(prompt[len(done):], add_special_tokens=False)["input_ids"] if prompt.startswith(done) else []
-        reply = tokenizer(full[len(prompt):], add_special_tokens=False)["input_ids"]
-        ids += before + reply
-        labels += [-100] * len(before) + (reply if m.get("weight", 1) != 0 else [-100] * len(reply))
-        done = full
-    return {"input_ids": ids[:max_length], "labels": labels[:max_length]}
-
 # %% ../nbs/tool_server.ipynb #bd6181c5
 from .train import quiet_peft as _quiet_peft  # one place for this warning filter
-
-def _batches(encoded: list, batch_size: int, pad_id: int, rng: random.Random | None):
-    import torch
-    order = list(range(len(encoded)))
-    if rng is not None: rng.shuffle(order)
-    for start in range(0, len(order), batch_size):
-        chunk = [encoded[i] for i in order[start:start + batch_size]]
-        width = max(len(e["input_ids"]) for e in chunk)
-        ids = torch.full((len(chunk), width), pad_id)
-        labels = torch.full((len(chunk), width), -100)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for row, e in enumerate(chunk):
-            n = len(e["input_ids"])
-            ids[row, :n] = torch.tensor(e["input_ids"]); labels[row, :n] = torch.tensor(e["labels"]); mask[row, :n] = 1
-        yield {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 def train_lora_adapter(run: TrainingRun, r: int = 8, alpha: int = 16,
                        target_modules=("q_proj", "k_proj", "v_proj", "o_proj")) -> dict:
@@ -191,27 +269,24 @@ def train_lora_adapter(run: TrainingRun, r: int = 8, alpha: int = 16,
     with _quiet_peft():
         model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
                                                  target_modules=list(target_modules)))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    encoded = [tokenize_chat(tokenizer, ex["messages"], run.max_length) for ex in run.examples]
+    pad_id = pad_token_id(tokenizer)
+    encoded = encode_chats(tokenizer, run.examples, run.max_length)
     steps_per_epoch = -(-len(encoded) // run.batch_size)
     total = steps_per_epoch * run.n_epochs
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=run.learning_rate)
-    rng, step, trained_tokens, loss_value = random.Random(run.seed), 0, 0, float("nan")
+    step, trained_tokens, loss_value = 0, 0, float("nan")
     model.train()
     for epoch in range(run.n_epochs):
-        for batch in _batches(encoded, run.batch_size, pad_id, rng):
+        for batch in batches(encoded, run.batch_size, pad_id, seed=run.seed + epoch):
             if run.cancelled(): raise JobCancelled()
             loss = model(**batch).loss
             loss.backward(); opt.step(); opt.zero_grad()
             step += 1; loss_value = loss.detach().item(); trained_tokens += int(batch["attention_mask"].sum())
             run.log(step, total, loss_value, epoch=epoch + 1)
     metrics = {"step": step, "train_loss": loss_value, "trained_tokens": trained_tokens}
-    if run.validation:
-        model.eval()
-        val = [tokenize_chat(tokenizer, ex["messages"], run.max_length) for ex in run.validation]
-        with torch.no_grad():
-            losses = [float(model(**b).loss) for b in _batches(val, run.batch_size, pad_id, None)]
-        metrics["valid_loss"] = sum(losses) / len(losses)
+    if run.validation:  # per reply token, as lesson 4 measures it
+        val = encode_chats(tokenizer, run.validation, run.max_length)
+        metrics["valid_loss"] = mean_loss(model, val, pad_id, run.batch_size)
     model.save_pretrained(run.out_dir)
     return metrics
 
@@ -222,6 +297,7 @@ class ModelCache:
         self.size, self.models, self.lock = size, OrderedDict(), threading.Lock()
 
     def get(self, key: str, base_model: str, adapter: str | None = None):
+        "(tokenizer, model) for `key`: loaded from `base_model` with `adapter` merged in, or the cached pair."
         with self.lock:
             if key in self.models:
                 self.models.move_to_end(key)
@@ -259,24 +335,48 @@ def generate_reply(tokenizer, model, messages: list, max_tokens: int = 128, temp
     return {"content": text, "finish_reason": finish, "prompt_tokens": enc["input_ids"].shape[1],
             "completion_tokens": len(new)}
 
-# %% ../nbs/tool_server.ipynb #25d64783
-Auto = Literal["auto"]
+# %% ../nbs/tool_server.ipynb #569c5f88
+def auto_or(kind: type, lo: float, hi: float, lo_open: bool = False):
+    "A hyperparameter's type: 'auto', null, or a `kind` (int or float) from `lo` to `hi`; its errors state that range."
+    number = "an integer" if kind is int else "a number"
+    bounds = f"greater than {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
+    expected = f"'auto' or {number} {bounds}"
+    prefix = "integer" if kind is int else "decimal"
+    def check(value):
+        if value is None or value == "auto": return value
+        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number_ok or (kind is int and not float(value).is_integer()):
+            raise PydanticCustomError("invalid_type", "expected {expected}", {"expected": expected})
+        if value < lo or (lo_open and value == lo):
+            raise PydanticCustomError(f"{prefix}_below_min_value", "expected {expected}", {"expected": expected})
+        if value > hi:
+            raise PydanticCustomError(f"{prefix}_above_max_value", "expected {expected}", {"expected": expected})
+        return kind(value)
+    return Annotated[Union[Auto, kind, None], BeforeValidator(check)]
 
+Auto = Literal["auto"]
+Epochs, BatchSize = auto_or(int, 1, 50), auto_or(int, 1, 256)
+LearningRateMultiplier = auto_or(float, 0, 10, lo_open=True)
+
+# %% ../nbs/tool_server.ipynb #25d64783
 class Hyperparameters(BaseModel):
     "Supervised fine-tuning knobs; `auto` (or missing) means the server's default."
-    n_epochs: Union[Auto, Annotated[int, Field(ge=1, le=50)], None] = None
-    batch_size: Union[Auto, Annotated[int, Field(ge=1, le=256)], None] = None
-    learning_rate_multiplier: Union[Auto, Annotated[float, Field(gt=0, le=10)], None] = None
+    n_epochs: Epochs = None
+    batch_size: BatchSize = None
+    learning_rate_multiplier: LearningRateMultiplier = None
 
 class Supervised(BaseModel):
+    "The `supervised` part of a job's `method`."
     hyperparameters: Optional[Hyperparameters] = None
 
 class Method(BaseModel):
+    "A job's fine-tuning method: this server does `supervised`."
     type: str = "supervised"
     supervised: Optional[Supervised] = None
     model_config = ConfigDict(extra="allow")
 
 class JobRequest(BaseModel):
+    "The body of `POST /v1/fine_tuning/jobs`."
     model: str
     training_file: str
     validation_file: Optional[str] = None
@@ -313,20 +413,60 @@ def resolve_hyperparameters(req: JobRequest) -> dict:
     given = (current or legacy or Hyperparameters()).model_dump()
     return {k: AUTO_HYPERPARAMETERS[k] if v in (None, "auto") else v for k, v in given.items()}
 
-# %% ../nbs/tool_server.ipynb #0b673799
+# %% ../nbs/tool_server.ipynb #9f602002
+class DataDirInUse(RuntimeError):
+    "Another server process holds the lock on this data folder."
+
+class DataDirLock:
+    "An exclusive lock on a data folder (`flock` on its `server.lock`), held until `release()` or the process ends."
+    def __init__(self, folder):
+        self.path, self.file = Path(folder) / "server.lock", None
+
+    def acquire(self) -> DataDirLock:
+        "Take the lock now, or raise `DataDirInUse` naming the process that holds it (it never waits)."
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+", encoding="utf-8")
+        try: import fcntl
+        except ImportError:  # Windows: no flock; say so rather than pretend
+            warnings.warn(f"{self.path.parent} is not locked on this platform: do not start two servers on it.")
+        else:
+            try: fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.seek(0); holder = f.read().strip() or "a process that is still starting"; f.close()
+                who = ("A server in this process (stop it first: `server.stop()`)" if holder.startswith(self._me())
+                       else f"Another ftcourse server ({holder})")
+                raise DataDirInUse(
+                    f"{who} is using the data folder {self.path.parent}. One folder serves one server at a time: "
+                    "stop that server, or give this one its own folder (`ftcourse serve --data-dir DIR`, or "
+                    "`data_dir=`).") from None
+        f.seek(0); f.truncate()
+        f.write(f"{self._me()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        self.file = f
+        return self
+
+    @staticmethod
+    def _me() -> str: return f"pid {os.getpid()} on {socket.gethostname()}"
+
+    def release(self):
+        "Give the lock up (closing the file releases it)."
+        if self.file is not None: self.file.close(); self.file = None
+
+# %% ../nbs/tool_server.ipynb #c6b58895
 class FineTuningService:
     "The server's state and workers: files, jobs (validated and trained in background threads), models, chat."
 
     def __init__(self, data_dir, trainer: Callable | None = None, org: str = ORG,
                  max_upload_bytes: int = MAX_UPLOAD_BYTES, start_workers: bool = True):
         import queue
-        self.dir = Path(data_dir); self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(data_dir)
+        self.dir_lock = DataDirLock(self.dir).acquire()   # first: a second server on this folder stops here
         (self.dir / "files").mkdir(exist_ok=True); (self.dir / "adapters").mkdir(exist_ok=True)
         self.store = Store(self.dir / "state.db")
         self.trainer = trainer or train_lora_adapter
         self.org, self.max_upload_bytes = org, max_upload_bytes
         self.models = ModelCache()
-        self.stopping = threading.Event()
+        self.stopping, self._closing = threading.Event(), threading.Lock()
         self.to_validate, self.to_train = queue.Queue(), queue.Queue()
         self._recover()
         self.threads = []
@@ -335,7 +475,6 @@ class FineTuningService:
                 t = threading.Thread(target=target, daemon=True, name=f"ftcourse-{target.__name__}")
                 t.start(); self.threads.append(t)
 
-    # ---- events and state changes
     def event(self, job_id: str, message: str, level: str = "info", type: str = "message", data: dict | None = None):
         "Record one job event (what `list_events` returns)."
         ev = {"id": new_id("ftevent-"), "object": "fine_tuning.job.event", "created_at": int(time.time()),
@@ -353,228 +492,282 @@ class FineTuningService:
             self.event(job_id, message, level="error")
 
     def _recover(self):
+        "Fail the jobs a previous server left unfinished (only the holder of the folder's lock gets here)."
         for job in self.store.all("jobs"):
             if job["status"] not in TERMINAL:
                 self._fail(job["id"], "server_restarted", f"The server stopped while this job was "
                            f"{job['status']}; its work was lost. Create the job again.")
 
-    # ---- files
-    def add_file(self, filename: str, content: bytes, purpose: str) -> dict:
-        obj = {"id": new_id("file-"), "object": "file", "bytes": len(content), "created_at": int(time.time()),
-               "filename": filename, "purpose": purpose, "status": "processed", "status_details": None,
-               "expires_at": None}
-        (self.dir / "files" / obj["id"]).write_bytes(content)
-        return self.store.put("files", obj)
-
-    def file(self, file_id: str, param: str = "file_id") -> dict:
-        obj = self.store.get("files", file_id)
-        if obj is None: raise APIError(404, f"No such File object: {file_id}", param, "not_found")
-        return obj
-
-    def file_content(self, file_id: str) -> bytes:
-        self.file(file_id)
-        return (self.dir / "files" / file_id).read_bytes()
-
-    def delete_file(self, file_id: str) -> dict:
-        self.file(file_id)
-        self.store.delete("files", file_id)
-        (self.dir / "files" / file_id).unlink(missing_ok=True)
-        return {"id": file_id, "object": "file", "deleted": True}
-
-    # ---- jobs
-    def job(self, job_id: str) -> dict:
-        obj = self.store.get("jobs", job_id)
-        if obj is None: raise APIError(404, f"Fine-tuning job {job_id} not found", "fine_tuning_job_id", "not_found")
-        return obj
-
-    def create_job(self, req: JobRequest) -> dict:
-        if req.model not in BASE_MODELS:
-            raise APIError(400, f"Model {req.model!r} cannot be fine-tuned here; available: "
-                                f"{', '.join(BASE_MODELS)}.", "model", "model_not_available")
-        if req.method is not None and req.method.type != "supervised":
-            raise APIError(400, f"Method {req.method.type!r} is not supported by this server; use 'supervised'.",
-                           "method.type", "unsupported_method")
-        for param, fid in (("training_file", req.training_file), ("validation_file", req.validation_file)):
-            if fid is None: continue
-            f = self.store.get("files", fid)
-            if f is None: raise APIError(400, f"invalid {param}: no file with id {fid}", param, "invalid_file")
-            if f["purpose"] != "fine-tune":
-                raise APIError(400, f"File {fid} has purpose {f['purpose']!r}, not 'fine-tune'.", param, "invalid_file")
-        hp = resolve_hyperparameters(req)
-        now, job_id = int(time.time()), new_id("ftjob-")
-        job = {"id": job_id, "object": "fine_tuning.job", "created_at": now, "error": None,
-               "fine_tuned_model": None, "finished_at": None, "hyperparameters": hp, "model": req.model,
-               "organization_id": f"org-{self.org}", "result_files": [],
-               "seed": req.seed if req.seed is not None else random.randrange(2**31),
-               "status": "validating_files", "trained_tokens": None, "training_file": req.training_file,
-               "validation_file": req.validation_file, "estimated_finish": None, "integrations": [],
-               "metadata": req.metadata, "user_provided_suffix": req.suffix,
-               "method": {"type": "supervised", "supervised": {"hyperparameters": hp}}}
-        self.store.put("jobs", job)
-        self.event(job_id, f"Created fine-tuning job: {job_id}")
-        if req.hyperparameters is not None:
-            self.event(job_id, "The `hyperparameters` field is deprecated; pass them in "
-                               "`method={'type': 'supervised', 'supervised': {'hyperparameters': ...}}`.", level="warn")
-        self.to_validate.put(job_id)
-        return job
-
-    def cancel_job(self, job_id: str) -> dict:
-        job = self.job(job_id)
-        done = self._set(job_id, status="cancelled", finished_at=int(time.time()))
-        if done is None:
-            raise APIError(409, f"Job {job_id} has already {job['status']}; only a job that is not finished can be "
-                                "cancelled.", "fine_tuning_job_id", "job_not_cancellable")
-        self.event(job_id, "Fine-tuning job cancelled")
-        return done
-
-    def events(self, job_id: str) -> list:
-        self.job(job_id)
-        return self.store.all("events", owner=job_id)
-
-    # ---- the two workers
-    def _next(self, q):
-        import queue
-        while not self.stopping.is_set():
-            try: return q.get(timeout=0.2)
-            except queue.Empty: continue
-        return None
-
-    def _validator(self):
-        while (job_id := self._next(self.to_validate)) is not None:
-            try: self._validate(job_id)
-            except Exception as e:  # never let one job kill the worker
-                self._fail(job_id, "internal_error", f"Validation crashed: {type(e).__name__}: {e}")
-
-    def _validate(self, job_id: str):
-        job = self.store.get("jobs", job_id)
-        if job is None or job["status"] != "validating_files": return
-        self.event(job_id, f"Validating training file: {job['training_file']}")
-        reports = {}
-        for param in ("training_file", "validation_file"):
-            fid = job[param]
-            if fid is None: continue
-            try: lines = self.file_content(fid).decode("utf-8").splitlines()
-            except UnicodeDecodeError:
-                return self._fail(job_id, "invalid_file_format", f"The {param.replace('_', ' ')} {fid} is not "
-                                  "UTF-8 text.", param)
-            except APIError:
-                return self._fail(job_id, "invalid_file", f"The {param.replace('_', ' ')} {fid} was deleted.", param)
-            seen = reports["training_file"]._seen if param == "validation_file" else None
-            report = validate_examples(lines, seen_elsewhere=seen, min_examples=10 if seen is None else 1)
-            reports[param] = report
-            if report.errors:
-                first = report.errors[0]
-                where = f"line {first.line}: " if first.line else ""
-                more = f" ({len(report.errors) - 1} more error(s); run `ftcourse validate` on the file.)" \
-                    if len(report.errors) > 1 else ""
-                return self._fail(job_id, first.code, f"The {param.replace('_', ' ')} {fid} is invalid: "
-                                  f"{where}{first.message}.{more}", param)
-        if self._set(job_id, status="queued"):
-            self.event(job_id, "Files validated, moving job to queued state")
-            self.to_train.put(job_id)
-
-    def _trainer_loop(self):
-        while (job_id := self._next(self.to_train)) is not None:
-            try: self._train(job_id)
-            except JobCancelled: pass
-            except Exception as e:
-                if not self.stopping.is_set():
-                    self._fail(job_id, "training_error", f"Training failed: {type(e).__name__}: {e}")
-
-    def _load_examples(self, file_id):
-        if file_id is None: return None
-        return [json.loads(l) for l in self.file_content(file_id).decode("utf-8").splitlines() if l.strip()]
-
-    def _train(self, job_id: str):
-        job = self.store.get("jobs", job_id)
-        if job is None or job["status"] != "queued": return
-        self._set(job_id, status="running")
-        self.event(job_id, "Fine-tuning job started")
-        hp = job["hyperparameters"]
-        out = self.dir / "adapters" / job_id
-        shutil.rmtree(out, ignore_errors=True)
-        log_every = max(1, -(-len(self._load_examples(job["training_file"])) // hp["batch_size"]) * hp["n_epochs"] // 20)
-
-        def log(step, total, loss, **metrics):
-            if step % log_every == 0 or step == total:
-                self.event(job_id, f"Step {step}/{total}: training loss={loss:.3f}", type="metrics",
-                           data={"step": step, "total_steps": total, "train_loss": loss, **metrics})
-
-        def cancelled():
-            return self.stopping.is_set() or self.store.get("jobs", job_id)["status"] != "running"
-
-        run = TrainingRun(base_model=_model_source(job["model"]), examples=self._load_examples(job["training_file"]),
-                          validation=self._load_examples(job["validation_file"]), n_epochs=hp["n_epochs"],
-                          batch_size=hp["batch_size"], learning_rate=LORA_BASE_LR * hp["learning_rate_multiplier"],
-                          seed=job["seed"], out_dir=out, log=log, cancelled=cancelled)
-        metrics = self.trainer(run) or {}
-        if self.stopping.is_set(): raise JobCancelled()
-        model_id = fine_tuned_model_id(job["model"], job_id, job["user_provided_suffix"], self.org)
-        now = int(time.time())
-        step = int(metrics.get("step", 0))
-        ckpt = {"id": new_id("ftckpt-"), "object": "fine_tuning.job.checkpoint", "created_at": now,
-                "fine_tuned_model_checkpoint": f"{model_id}:ckpt-step-{step}", "fine_tuning_job_id": job_id,
-                "metrics": {"step": step, "train_loss": metrics.get("train_loss"),
-                            "valid_loss": metrics.get("valid_loss")}, "step_number": step}
-        done = self._set(job_id, status="succeeded", finished_at=now, fine_tuned_model=model_id,
-                         trained_tokens=metrics.get("trained_tokens"))
-        if done is None: raise JobCancelled()  # cancelled while the adapter was being saved
-        self.store.put("checkpoints", ckpt, owner=job_id)
-        self.store.put("models", {"id": model_id, "object": "model", "created": now, "owned_by": f"org-{self.org}",
-                                  "adapter": str(out), "base": job["model"], "job": job_id})
-        self.event(job_id, f"Checkpoint created at step {step}")
-        self.event(job_id, f"New fine-tuned model created: {model_id}")
-        if "valid_loss" in metrics:
-            self.event(job_id, f"Validation loss={metrics['valid_loss']:.3f}", type="metrics", data=metrics)
-        self.event(job_id, "The job has successfully completed")
-
-    # ---- models and chat
-    def model_list(self) -> list:
-        base = [{"id": m, "object": "model", "created": 1730000000, "owned_by": "ftcourse"} for m in BASE_MODELS]
-        return base + [{k: m[k] for k in ("id", "object", "created", "owned_by")} for m in self.store.all("models")]
-
-    def model(self, model_id: str) -> dict:
-        for m in self.model_list():
-            if m["id"] == model_id: return m
-        raise APIError(404, f"The model `{model_id}` does not exist or you do not have access to it.", "model",
-                       "model_not_found")
-
-    def delete_model(self, model_id: str) -> dict:
-        if self.store.get("models", model_id) is None:
-            if model_id in BASE_MODELS: raise APIError(400, "Base models cannot be deleted.", "model", "invalid_model")
-            self.model(model_id)
-        self.store.delete("models", model_id)
-        return {"id": model_id, "object": "model", "deleted": True}
-
-    def chat(self, req: ChatRequest) -> dict:
-        if req.stream: raise APIError(400, "This server does not stream; call without stream=True.", "stream",
-                                      "unsupported_parameter")
-        if req.model in BASE_MODELS: base, adapter = req.model, None
-        else:
-            m = self.store.get("models", req.model)
-            if m is None: self.model(req.model)
-            base, adapter = m["base"], m["adapter"]
-        tokenizer, model = self.models.get(req.model, _model_source(base), adapter)
-        messages = [{"role": "system" if m.role == "developer" else m.role, "content": _text(m.content)}
-                    for m in req.messages]
-        out = generate_reply(tokenizer, model, messages, max_tokens=req.max_completion_tokens or req.max_tokens or 128,
-                             temperature=req.temperature or 0.0, top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop)
-        usage = {"prompt_tokens": out["prompt_tokens"], "completion_tokens": out["completion_tokens"],
-                 "total_tokens": out["prompt_tokens"] + out["completion_tokens"]}
-        return {"id": new_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()),
-                "model": req.model, "system_fingerprint": "fp_ftcourse", "usage": usage,
-                "choices": [{"index": 0, "finish_reason": out["finish_reason"], "logprobs": None,
-                             "message": {"role": "assistant", "content": out["content"], "refusal": None}}]}
-
     def close(self, timeout: float = 60):
-        "Stop the workers (a running job stops at its next step and is failed by the next start) and the database."
-        self.stopping.set()
-        for t in self.threads: t.join(timeout)
-        with self.store.lock: self.store.db.close()
+        "Stop the workers (a running job stops at its next step; the next start fails it), the database and the lock."
+        with self._closing:   # a second call waits until the folder is free
+            if self.dir_lock.file is None: return
+            self.stopping.set()
+            for t in self.threads: t.join(timeout)
+            with self.store.lock: self.store.db.close()
+            self.dir_lock.release()
 
+# %% ../nbs/tool_server.ipynb #15f5911a
+def fine_tune_file_problem(content: bytes) -> str | None:
+    "Why `content` cannot be a fine-tuning file (empty, not UTF-8, a line not a JSON object), or None."
+    if not content.strip():
+        return "The file is empty. A fine-tuning file is JSONL: one JSON object (a training example) per line."
+    try: text = content.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return (f"The file is not UTF-8 text (byte {e.start} cannot be decoded): is it a binary file? A fine-tuning "
+                "file is JSONL, one JSON object per line, saved as UTF-8.")
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip(): continue
+        try: obj, what = json.loads(line), "a JSON object"
+        except ValueError: obj, what = None, "valid JSON"
+        if not isinstance(obj, dict):
+            return (f"Expected file to have JSONL format, where every line is a JSON object. Line {n} is not {what} "
+                    f"(it starts with {line.strip()[:30]!r}).")
+    return None
+
+@patch
+def add_file(self: FineTuningService, filename: str, content: bytes, purpose: str) -> dict:
+    "Store an uploaded file; a `fine-tune` one must be UTF-8 JSONL (the examples are checked when a job uses it)."
+    if purpose == "fine-tune" and (problem := fine_tune_file_problem(content)):
+        raise APIError(400, problem, "file", "invalid_file_format")
+    obj = {"id": new_id("file-"), "object": "file", "bytes": len(content), "created_at": int(time.time()),
+           "filename": filename, "purpose": purpose, "status": "processed", "status_details": None,
+           "expires_at": None}
+    (self.dir / "files" / obj["id"]).write_bytes(content)
+    return self.store.put("files", obj)
+
+@patch
+def file(self: FineTuningService, file_id: str, param: str = "file_id") -> dict:
+    "The file object with this id, or a 404."
+    obj = self.store.get("files", file_id)
+    if obj is None: raise APIError(404, f"No such File object: {file_id}", param, "not_found")
+    return obj
+
+@patch
+def file_content(self: FineTuningService, file_id: str) -> bytes:
+    "The bytes of a stored file."
+    self.file(file_id)
+    return (self.dir / "files" / file_id).read_bytes()
+
+@patch
+def delete_file(self: FineTuningService, file_id: str) -> dict:
+    "Delete a file and its bytes."
+    self.file(file_id)
+    self.store.delete("files", file_id)
+    (self.dir / "files" / file_id).unlink(missing_ok=True)
+    return {"id": file_id, "object": "file", "deleted": True}
+
+# %% ../nbs/tool_server.ipynb #2a723bcd
+@patch
+def job(self: FineTuningService, job_id: str) -> dict:
+    "The job object with this id, or a 404."
+    obj = self.store.get("jobs", job_id)
+    if obj is None: raise APIError(404, f"Fine-tuning job {job_id} not found", "fine_tuning_job_id", "not_found")
+    return obj
+
+@patch
+def create_job(self: FineTuningService, req: JobRequest) -> dict:
+    "Check the request, store the job as `validating_files` and queue it for the validator."
+    if req.model not in BASE_MODELS:
+        raise APIError(400, f"Model {req.model!r} cannot be fine-tuned here; available: "
+                            f"{', '.join(BASE_MODELS)}.", "model", "model_not_available")
+    if req.method is not None and req.method.type != "supervised":
+        raise APIError(400, f"Method {req.method.type!r} is not supported by this server; use 'supervised'.",
+                       "method.type", "unsupported_method")
+    for param, fid in (("training_file", req.training_file), ("validation_file", req.validation_file)):
+        if fid is None: continue
+        f = self.store.get("files", fid)
+        if f is None: raise APIError(400, f"invalid {param}: no file with id {fid}", param, "invalid_file")
+        if f["purpose"] != "fine-tune":
+            raise APIError(400, f"File {fid} has purpose {f['purpose']!r}, not 'fine-tune'.", param, "invalid_file")
+    hp = resolve_hyperparameters(req)
+    now, job_id = int(time.time()), new_id("ftjob-")
+    job = {"id": job_id, "object": "fine_tuning.job", "created_at": now, "error": None,
+           "fine_tuned_model": None, "finished_at": None, "hyperparameters": hp, "model": req.model,
+           "organization_id": f"org-{self.org}", "result_files": [],
+           "seed": req.seed if req.seed is not None else random.randrange(2**31),
+           "status": "validating_files", "trained_tokens": None, "training_file": req.training_file,
+           "validation_file": req.validation_file, "estimated_finish": None, "integrations": [],
+           "metadata": req.metadata, "user_provided_suffix": req.suffix,
+           "method": {"type": "supervised", "supervised": {"hyperparameters": hp}}}
+    self.store.put("jobs", job)
+    self.event(job_id, f"Created fine-tuning job: {job_id}")
+    if req.hyperparameters is not None:
+        self.event(job_id, "The `hyperparameters` field is deprecated; pass them in "
+                           "`method={'type': 'supervised', 'supervised': {'hyperparameters': ...}}`.", level="warn")
+    self.to_validate.put(job_id)
+    return job
+
+@patch
+def cancel_job(self: FineTuningService, job_id: str) -> dict:
+    "Cancel a job that has not finished (a running one stops at its next step); a 409 for a finished one."
+    job = self.job(job_id)
+    done = self._set(job_id, status="cancelled", finished_at=int(time.time()))
+    if done is None:
+        raise APIError(409, f"Job {job_id} has already {job['status']}; only a job that is not finished can be "
+                            "cancelled.", "fine_tuning_job_id", "job_not_cancellable")
+    self.event(job_id, "Fine-tuning job cancelled")
+    return done
+
+@patch
+def events(self: FineTuningService, job_id: str) -> list:
+    "A job's events, newest first."
+    self.job(job_id)
+    return self.store.all("events", owner=job_id)
+
+# %% ../nbs/tool_server.ipynb #e25a729d
+@patch
+def _next(self: FineTuningService, q):
+    import queue
+    while not self.stopping.is_set():
+        try: return q.get(timeout=0.2)
+        except queue.Empty: continue
+    return None
+
+@patch
+def _validator(self: FineTuningService):
+    while (job_id := self._next(self.to_validate)) is not None:
+        try: self._validate(job_id)
+        except Exception as e:  # never let one job kill the worker
+            self._fail(job_id, "internal_error", f"Validation crashed: {type(e).__name__}: {e}")
+
+@patch
+def _validate(self: FineTuningService, job_id: str):
+    job = self.store.get("jobs", job_id)
+    if job is None or job["status"] != "validating_files": return
+    self.event(job_id, f"Validating training file: {job['training_file']}")
+    reports = {}
+    for param in ("training_file", "validation_file"):
+        fid = job[param]
+        if fid is None: continue
+        try: lines = self.file_content(fid).decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            return self._fail(job_id, "invalid_file_format", f"The {param.replace('_', ' ')} {fid} is not "
+                              "UTF-8 text.", param)
+        except APIError:
+            return self._fail(job_id, "invalid_file", f"The {param.replace('_', ' ')} {fid} was deleted.", param)
+        seen = reports["training_file"]._seen if param == "validation_file" else None
+        report = validate_examples(lines, seen_elsewhere=seen, min_examples=10 if seen is None else 1)
+        reports[param] = report
+        if report.errors:
+            first = report.errors[0]
+            where = f"line {first.line}: " if first.line else ""
+            more = f" ({len(report.errors) - 1} more error(s); run `ftcourse validate` on the file.)" \
+                if len(report.errors) > 1 else ""
+            return self._fail(job_id, first.code, f"The {param.replace('_', ' ')} {fid} is invalid: "
+                              f"{where}{first.message}.{more}", param)
+    if self._set(job_id, status="queued"):
+        self.event(job_id, "Files validated, moving job to queued state")
+        self.to_train.put(job_id)
+
+# %% ../nbs/tool_server.ipynb #c12d5e80
 def _model_source(base: str) -> str:
     from ftcourse.assets import model_source
     return model_source(BASE_MODELS[base])
+
+@patch
+def _trainer_loop(self: FineTuningService):
+    while (job_id := self._next(self.to_train)) is not None:
+        try: self._train(job_id)
+        except JobCancelled: pass
+        except Exception as e:
+            if not self.stopping.is_set():
+                self._fail(job_id, "training_error", f"Training failed: {type(e).__name__}: {e}")
+
+@patch
+def _load_examples(self: FineTuningService, file_id):
+    if file_id is None: return None
+    return [json.loads(l) for l in self.file_content(file_id).decode("utf-8").splitlines() if l.strip()]
+
+@patch
+def _train(self: FineTuningService, job_id: str):
+    job = self.store.get("jobs", job_id)
+    if job is None or job["status"] != "queued": return
+    self._set(job_id, status="running")
+    self.event(job_id, "Fine-tuning job started")
+    hp = job["hyperparameters"]
+    out = self.dir / "adapters" / job_id
+    shutil.rmtree(out, ignore_errors=True)
+    log_every = max(1, -(-len(self._load_examples(job["training_file"])) // hp["batch_size"]) * hp["n_epochs"] // 20)
+
+    def log(step, total, loss, **metrics):
+        if step % log_every == 0 or step == total:
+            self.event(job_id, f"Step {step}/{total}: training loss={loss:.3f}", type="metrics",
+                       data={"step": step, "total_steps": total, "train_loss": loss, **metrics})
+
+    def cancelled():
+        return self.stopping.is_set() or self.store.get("jobs", job_id)["status"] != "running"
+
+    run = TrainingRun(base_model=_model_source(job["model"]), examples=self._load_examples(job["training_file"]),
+                      validation=self._load_examples(job["validation_file"]), n_epochs=hp["n_epochs"],
+                      batch_size=hp["batch_size"], learning_rate=LORA_BASE_LR * hp["learning_rate_multiplier"],
+                      seed=job["seed"], out_dir=out, log=log, cancelled=cancelled)
+    metrics = self.trainer(run) or {}
+    if self.stopping.is_set(): raise JobCancelled()
+    model_id = fine_tuned_model_id(job["model"], job_id, job["user_provided_suffix"], self.org)
+    now = int(time.time())
+    step = int(metrics.get("step", 0))
+    ckpt = {"id": new_id("ftckpt-"), "object": "fine_tuning.job.checkpoint", "created_at": now,
+            "fine_tuned_model_checkpoint": f"{model_id}:ckpt-step-{step}", "fine_tuning_job_id": job_id,
+            "metrics": {"step": step, "train_loss": metrics.get("train_loss"),
+                        "valid_loss": metrics.get("valid_loss")}, "step_number": step}
+    done = self._set(job_id, status="succeeded", finished_at=now, fine_tuned_model=model_id,
+                     trained_tokens=metrics.get("trained_tokens"))
+    if done is None: raise JobCancelled()  # cancelled while the adapter was being saved
+    self.store.put("checkpoints", ckpt, owner=job_id)
+    self.store.put("models", {"id": model_id, "object": "model", "created": now, "owned_by": f"org-{self.org}",
+                              "adapter": str(out), "base": job["model"], "job": job_id})
+    self.event(job_id, f"Checkpoint created at step {step}")
+    self.event(job_id, f"New fine-tuned model created: {model_id}")
+    if "valid_loss" in metrics:
+        self.event(job_id, f"Validation loss={metrics['valid_loss']:.3f}", type="metrics", data=metrics)
+    self.event(job_id, "The job has successfully completed")
+
+# %% ../nbs/tool_server.ipynb #d0fcfdc8
+@patch
+def model_list(self: FineTuningService) -> list:
+    "The base models, then the fine-tuned ones (newest first)."
+    base = [{"id": m, "object": "model", "created": 1730000000, "owned_by": "ftcourse"} for m in BASE_MODELS]
+    return base + [{k: m[k] for k in ("id", "object", "created", "owned_by")} for m in self.store.all("models")]
+
+@patch
+def model(self: FineTuningService, model_id: str) -> dict:
+    "The model object with this id, or a 404."
+    for m in self.model_list():
+        if m["id"] == model_id: return m
+    raise APIError(404, f"The model `{model_id}` does not exist or you do not have access to it.", "model",
+                   "model_not_found")
+
+@patch
+def delete_model(self: FineTuningService, model_id: str) -> dict:
+    "Delete a fine-tuned model (base models cannot be deleted)."
+    if self.store.get("models", model_id) is None:
+        if model_id in BASE_MODELS: raise APIError(400, "Base models cannot be deleted.", "model", "invalid_model")
+        self.model(model_id)
+    self.store.delete("models", model_id)
+    return {"id": model_id, "object": "model", "deleted": True}
+
+@patch
+def chat(self: FineTuningService, req: ChatRequest) -> dict:
+    "A chat completion from a base or fine-tuned model, in OpenAI's response shape."
+    if req.stream: raise APIError(400, "This server does not stream; call without stream=True.", "stream",
+                                  "unsupported_parameter")
+    if req.model in BASE_MODELS: base, adapter = req.model, None
+    else:
+        m = self.store.get("models", req.model)
+        if m is None: self.model(req.model)
+        base, adapter = m["base"], m["adapter"]
+    tokenizer, model = self.models.get(req.model, _model_source(base), adapter)
+    messages = [{"role": "system" if m.role == "developer" else m.role, "content": _text(m.content)}
+                for m in req.messages]
+    out = generate_reply(tokenizer, model, messages, max_tokens=req.max_completion_tokens or req.max_tokens or 128,
+                         temperature=req.temperature or 0.0, top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop)
+    usage = {"prompt_tokens": out["prompt_tokens"], "completion_tokens": out["completion_tokens"],
+             "total_tokens": out["prompt_tokens"] + out["completion_tokens"]}
+    return {"id": new_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()),
+            "model": req.model, "system_fingerprint": "fp_ftcourse", "usage": usage,
+            "choices": [{"index": 0, "finish_reason": out["finish_reason"], "logprobs": None,
+                         "message": {"role": "assistant", "content": out["content"], "refusal": None}}]}
 
 def _text(content) -> str:
     if isinstance(content, list):  # content parts: keep the text ones
@@ -582,23 +775,32 @@ def _text(content) -> str:
     return content or ""
 
 # %% ../nbs/tool_server.ipynb #201f5e50
+NOT_JSON = ("We could not parse the JSON body of your request. The body must be a JSON object, sent with "
+            "'Content-Type: application/json'.")
+
+def json_body(model: type[BaseModel]):
+    "A FastAPI dependency: the request's JSON body as `model`; anything else is OpenAI's 400 naming the parameter."
+    async def parse(request: Request):
+        raw = await request.body()
+        try: data = json.loads(raw) if raw.strip() else {}   # no body at all: every required parameter is missing
+        except ValueError: raise APIError(400, NOT_JSON, None, "invalid_json") from None
+        if not isinstance(data, dict):
+            raise APIError(400, f"Invalid type for the request body: expected a JSON object, but got {_kind(data)} "
+                                "instead.", None, "invalid_type")
+        try: return model.model_validate(data)
+        except ValidationError as e: raise request_error(e.errors()) from None
+    return Depends(parse)
+
 def _error_handlers(app: FastAPI):
     @app.exception_handler(APIError)
     async def _api_error(request, exc: APIError): return exc.response()
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request, exc: RequestValidationError):
+    async def _validation(request, exc: RequestValidationError):   # form fields and query parameters
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return APIError(400, "We could not parse the JSON body of your request. The body must be a JSON object.",
-                            None, "invalid_json").response()
-        first = errors[0] if errors else {}
-        loc = [str(x) for x in first.get("loc", ()) if x != "body"]
-        param = ".".join(loc) or None
-        if first.get("type") == "missing":
-            msg = f"Missing required parameter: {param!r}."
-        else: msg = f"Invalid value for {param!r}: {first.get('msg', 'invalid')}."
-        return APIError(422, msg, param, first.get("type")).response()
+            return APIError(400, NOT_JSON, None, "invalid_json").response()
+        return request_error(errors).response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request, exc: StarletteHTTPException):
@@ -667,7 +869,7 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
         return Response(svc.file_content(file_id), media_type="application/octet-stream")
 
     @app.post("/v1/fine_tuning/jobs")
-    def create_job(req: JobRequest): return svc.create_job(req)
+    def create_job(req: JobRequest = json_body(JobRequest)): return svc.create_job(req)
 
     @app.get("/v1/fine_tuning/jobs")
     def list_jobs(limit: int = Query(20, ge=1, le=100), after: Optional[str] = None):
@@ -698,7 +900,7 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
     def delete_model(model_id: str): return svc.delete_model(model_id)
 
     @app.post("/v1/chat/completions")
-    def chat(req: ChatRequest): return svc.chat(req)
+    def chat(req: ChatRequest = json_body(ChatRequest)): return svc.chat(req)
 
     return app
 
@@ -714,11 +916,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         s.bind((host, 0))
         return s.getsockname()[1]
 
+def exposure_warning(host: str, api_key: str | None) -> str | None:
+    "A warning when the server would listen beyond this machine (not loopback) without an API key; else None."
+    if api_key: return None
+    try: loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError: loopback = False   # a host name: it may resolve to a public address
+    if loopback: return None
+    return (f"listening on {host} without an API key: anyone who can reach this machine can upload files, train "
+            "models and read your data. Set an API key (--api-key KEY, or api_key=) or listen on 127.0.0.1.")
+
 class LocalServer:
     "The server in a background thread: `.base_url` for `OpenAI(base_url=...)`, `.service`, `.stop()`."
     def __init__(self, data_dir=None, port: int | None = None, host: str = "127.0.0.1", api_key: str | None = None,
                  trainer: Callable | None = None, **app_kwargs):
         import uvicorn
+        if (warning := exposure_warning(host, api_key)): warnings.warn(warning, stacklevel=2)
         self.host, self.port = host, port or free_port(host)
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.app = create_app(self.data_dir, api_key=api_key, trainer=trainer, **app_kwargs)
@@ -730,17 +942,21 @@ class LocalServer:
         deadline = time.time() + 30
         while not self.server.started:
             if not self.thread.is_alive() or time.time() > deadline:
+                self.server.should_exit = True
+                self.service.close()   # give the data folder back
                 raise RuntimeError(f"The local server did not start on {self.host}:{self.port}.")
             time.sleep(0.05)
 
     @property
-    def base_url(self) -> str: return f"http://{self.host}:{self.port}/v1"
+    def base_url(self) -> str:
+        "The URL to give `OpenAI(base_url=...)`."
+        return f"http://{self.host}:{self.port}/v1"
 
     def stop(self):
-        "Shut the server down; its state stays in `data_dir`."
+        "Shut the server down; its state stays in `data_dir`, and the folder is free for another server."
         self.server.should_exit = True
         self.thread.join(60)
-        if not self.service.stopping.is_set(): self.service.close()
+        self.service.close()
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.stop()
@@ -752,17 +968,24 @@ def start_local_server(data_dir=None, port: int | None = None, **kwargs) -> Loca
 
 def serve(host: str = "127.0.0.1", port: int = 8000, data_dir=None, api_key: str | None = None,
           trainer: Callable | None = None):
-    "Run the server in the foreground with uvicorn until interrupted."
+    "Run the server in the foreground with uvicorn until interrupted (`DataDirInUse` if the folder is taken)."
     import uvicorn
-    uvicorn.run(create_app(Path(data_dir) if data_dir else default_data_dir(), api_key=api_key, trainer=trainer),
-                host=host, port=port, log_level="info")
+    if (warning := exposure_warning(host, api_key)): warnings.warn(warning, stacklevel=2)
+    app = create_app(Path(data_dir) if data_dir else default_data_dir(), api_key=api_key, trainer=trainer)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 def serve_cli(host: str = "127.0.0.1", port: int = 8000, data_dir=None, api_key: str | None = None) -> int:
-    "The `ftcourse serve` command: print how to connect, then serve until Ctrl-C. Returns the exit code."
+    "The `ftcourse serve` command: print how to connect, then serve until Ctrl-C. Exit code 1 if the folder is taken."
+    import uvicorn
     folder = Path(data_dir) if data_dir else default_data_dir()
+    if (warning := exposure_warning(host, api_key)): print(f"warning: {warning}", file=sys.stderr, flush=True)
+    try: app = create_app(folder, api_key=api_key)   # takes the folder's lock before it touches any job
+    except DataDirInUse as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(f"ftcourse fine-tuning server on http://{host}:{port}/v1 (state in {folder})\n"
           f"  from openai import OpenAI\n  client = OpenAI(base_url='http://{host}:{port}/v1', "
           f"api_key={'YOUR_KEY' if api_key else repr('local')})", flush=True)
-    try: serve(host, port, folder, api_key)
+    try: uvicorn.run(app, host=host, port=port, log_level="info")
     except KeyboardInterrupt: pass
     return 0

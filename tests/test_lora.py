@@ -77,19 +77,20 @@ def small():
     from transformers import AutoTokenizer
     from ftcourse.assets import model_source
     from ftcourse.data import load
-    from ftcourse.lora import encode_chats
+    from ftcourse.chatdata import encode_chats, pad_token_id
     torch.set_num_threads(1)
     p = preset("lora", "small")
     source = model_source(p.model)
     tok = AutoTokenizer.from_pretrained(source)
     ds = load(p)
-    return {"p": p, "source": source, "tok": tok, "pad": tok.pad_token_id,
+    return {"p": p, "source": source, "tok": tok, "pad": pad_token_id(tok),
             "train": encode_chats(tok, ds["train"], p.max_length), "test": encode_chats(tok, ds["test"], p.max_length)}
 
 
 @pytest.fixture(scope="module")
 def trained_lora(small):
-    from ftcourse.lora import LEARNING_RATES, load_for_training, mean_loss, train_steps
+    from ftcourse.chatdata import mean_loss
+    from ftcourse.lora import LEARNING_RATES, load_for_training, train_steps
     from ftcourse.train import seed_everything
     seed_everything(0)
     p = small["p"]
@@ -120,7 +121,8 @@ def test_adapter_round_trips(small, trained_lora, tmp_path):
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
-    from ftcourse.lora import pad_batch, quiet_peft
+    from ftcourse.chatdata import pad_batch
+    from ftcourse.lora import quiet_peft
     model = trained_lora["model"].eval()
     model.save_pretrained(tmp_path / "adapter")
     assert (tmp_path / "adapter" / "adapter_model.safetensors").stat().st_size < 5e6
@@ -138,7 +140,8 @@ def test_adapter_round_trips(small, trained_lora, tmp_path):
 
 def test_qlora_weights_are_smaller_and_train_after_an_eval(small, trained_lora):
     "QLoRA runs on CPU with bitsandbytes 0.50; evaluating first must not stop the gradients (see the lesson)."
-    from ftcourse.lora import LEARNING_RATES, load_for_training, mean_loss, train_steps
+    from ftcourse.chatdata import mean_loss
+    from ftcourse.lora import LEARNING_RATES, load_for_training, train_steps
     p = small["p"]
     q = load_for_training(small["source"], "qlora", r=p.extra["r"], alpha=p.extra["alpha"],
                           target_modules=p.extra["target_modules"])
@@ -188,3 +191,13 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     assert ranks[0]["losses"] != ranks[1]["losses"]                          # different shards of the data
     assert abs(ranks[0]["lora_checksum"] - ranks[1]["lora_checksum"]) < 1e-6  # gradients were averaged
     assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_chat_helpers_are_chatdatas_and_keep_their_lora_names():
+    "Lesson 4 trains with `ftcourse.chatdata`'s helpers; code that imported them from `ftcourse.lora` keeps working."
+    import ftcourse.chatdata as chatdata
+    import ftcourse.lora as lora
+    import ftcourse.server as server
+    for name in ("encode_chats", "pad_batch", "batches", "mean_loss", "tokenize_chat"):
+        assert getattr(lora, name) is getattr(chatdata, name), name
+    assert server.tokenize_chat is chatdata.tokenize_chat

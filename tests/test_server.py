@@ -4,8 +4,11 @@ One server with the real LoRA trainer runs a full job; the error paths and the r
 fake trainer (a restart must not wait for real training). Every server listens on 127.0.0.1 only.
 """
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -13,7 +16,7 @@ import pytest
 from openai import OpenAI
 
 from ftcourse.chatdata import chat_example, write_jsonl
-from ftcourse.server import JobCancelled, LocalServer
+from ftcourse.server import JobCancelled, LocalServer, free_port
 
 BASE = "smollm2-135m-instruct"
 SYSTEM = "You are the support assistant of Northwind Outfitters."
@@ -30,6 +33,14 @@ QA = [("How do I return a product?", "Returns are free within 30 days at northwi
       ("Are your products sustainable?", "All our down is certified responsible."),
       ("How do I track my parcel?", "Track it at northwind.example/track.")]
 EXAMPLES = [chat_example(q, a + " Happy trails!", system=SYSTEM) for q, a in QA]
+HELD_OUT = [("Can I get a discount?", "Sign up to the newsletter for 10% off your first order."),
+            ("Do you sell gift cards?", "Gift cards from 10 to 200 pounds, valid for 2 years."),
+            ("Is there a student discount?", "Students get 15% off with a valid student card."),
+            ("Can I collect my order in the store?", "Yes: choose click and collect at checkout; it is free."),
+            ("How do I care for my down jacket?", "Wash it at 30 degrees with a down detergent and tumble dry."),
+            ("Can I return a sale item?", "Sale items can be returned within 14 days.")]
+VALIDATION = [chat_example(q, a + " Happy trails!", system=SYSTEM) for q, a in HELD_OUT]
+BIN = Path(sys.executable).parent / "ftcourse"
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -86,18 +97,28 @@ def error_of(call):
     return err.status_code, err.body
 
 
-def test_full_job_fine_tunes_a_model(real_server, tmp_path):
+@pytest.fixture(scope="module")
+def real_job(real_server, tmp_path_factory):
+    "A real fine-tuning job (LoRA on SmolLM2) with a training and a validation file, run to its end."
     client = client_for(real_server)
-    with open(write_jsonl(EXAMPLES, tmp_path / "train.jsonl"), "rb") as f:
+    folder = tmp_path_factory.mktemp("upload")
+    with open(write_jsonl(EXAMPLES, folder / "train.jsonl"), "rb") as f:
         upload = client.files.create(file=f, purpose="fine-tune")
-    assert upload.object == "file" and upload.purpose == "fine-tune" and upload.filename == "train.jsonl"
+    with open(write_jsonl(VALIDATION, folder / "valid.jsonl"), "rb") as f:
+        valid = client.files.create(file=f, purpose="fine-tune")
     t0 = time.time()
     job = client.fine_tuning.jobs.create(
-        training_file=upload.id, model=BASE, seed=0, suffix="shop",
+        training_file=upload.id, validation_file=valid.id, model=BASE, seed=0, suffix="shop",
         method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 4}}})
     assert job.object == "fine_tuning.job" and job.status == "validating_files"
-    job = wait(client, job.id)
+    done = wait(client, job.id)
     print(f"job took {time.time() - t0:.1f} s")
+    return {"client": client, "upload": upload, "job": done}
+
+
+def test_full_job_fine_tunes_a_model(real_job):
+    client, upload, job = real_job["client"], real_job["upload"], real_job["job"]
+    assert upload.object == "file" and upload.purpose == "fine-tune" and upload.filename == "train.jsonl"
     assert job.status == "succeeded", job.error
     assert job.fine_tuned_model == f"ft:{BASE}:ftcourse:shop:{job.id.removeprefix('ftjob-')}"
     assert job.hyperparameters.n_epochs == 3 and job.trained_tokens > 0 and job.finished_at >= job.created_at
@@ -107,7 +128,7 @@ def test_full_job_fine_tunes_a_model(real_server, tmp_path):
     assert any(m.startswith("Validating training file") for m in messages)
     assert any(m.startswith("Step 9/9: training loss=") for m in messages)
     assert messages[-1] == "The job has successfully completed"
-    losses = [e.data["train_loss"] for e in reversed(events) if e.type == "metrics"]
+    losses = [e.data["train_loss"] for e in reversed(events) if e.type == "metrics" and "total_steps" in e.data]
     assert losses[-1] < losses[0], losses
     first_two = client.fine_tuning.jobs.list_events(job.id, limit=2)
     assert len(first_two.data) == 2 and first_two.has_more
@@ -132,20 +153,63 @@ def test_full_job_fine_tunes_a_model(real_server, tmp_path):
     assert short.usage.completion_tokens == 3 and short.choices[0].finish_reason == "length"
 
 
+def test_validation_loss_is_the_number_lesson_4_computes(real_server, real_job):
+    "The job's valid_loss is lesson 4's held-out loss (loss per reply token) of the same model on the same chats."
+    import numpy as np
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from ftcourse.assets import model_source
+    from ftcourse.chatdata import batches, pad_token_id
+    from ftcourse.lora import encode_chats, mean_loss   # what lesson 4 calls them
+    from ftcourse.train import quiet_peft
+    client, job = real_job["client"], real_job["job"]
+    reported = client.fine_tuning.jobs.checkpoints.list(job.id).data[0].metrics.valid_loss
+    event = [e for e in client.fine_tuning.jobs.list_events(job.id, limit=100).data if e.message.startswith("Validation loss=")]
+    assert event and event[0].data["valid_loss"] == reported
+
+    source = model_source("asset:smollm2")
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    adapter = real_server.service.store.get("models", job.fine_tuned_model)["adapter"]
+    with quiet_peft():
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), adapter)
+    held_out, pad = encode_chats(tokenizer, VALIDATION, 256), pad_token_id(tokenizer)
+    lesson_4 = mean_loss(model, held_out, pad, batch_size=job.hyperparameters.batch_size)
+    assert abs(reported - lesson_4) < 1e-4, (reported, lesson_4)
+    with torch.no_grad():   # the server's former definition (the mean of batch means) is another number here
+        mean_of_batch_means = np.mean([float(model(**b).loss) for b in batches(held_out, 4, pad)])
+    assert abs(mean_of_batch_means - lesson_4) > 1e-3, (mean_of_batch_means, lesson_4)
+
+
 def test_bad_file_fails_the_job_with_the_validators_error(fake_server):
     client = client_for(fake_server)
     few = client.files.create(file=("few.jsonl", jsonl(EXAMPLES[:5])), purpose="fine-tune")
     job = wait(client, client.fine_tuning.jobs.create(training_file=few.id, model=BASE).id)
     assert job.status == "failed" and job.error.code == "too_few_examples" and job.error.param == "training_file"
     assert "at least 10" in job.error.message
-    broken = jsonl(EXAMPLES[:11]) + b'{"messages": [\n'
-    bad = client.files.create(file=("broken.jsonl", broken), purpose="fine-tune")
+    not_a_chat = jsonl(EXAMPLES[:11]) + b'{"messages": 5}\n'   # JSONL, so the upload accepts it; the job's validation does not
+    bad = client.files.create(file=("not_a_chat.jsonl", not_a_chat), purpose="fine-tune")
     job = wait(client, client.fine_tuning.jobs.create(training_file=bad.id, model=BASE).id)
-    assert job.status == "failed" and job.error.code == "invalid_json" and "line 12" in job.error.message
+    assert job.status == "failed" and job.error.code == "missing_messages_list" and "line 12" in job.error.message
     assert any(e.level == "error" for e in client.fine_tuning.jobs.list_events(job.id).data)
-    latin1 = client.files.create(file=("latin1.jsonl", "caf\xe9\n".encode("latin-1")), purpose="fine-tune")
-    job = wait(client, client.fine_tuning.jobs.create(training_file=latin1.id, model=BASE).id)
-    assert job.status == "failed" and job.error.code == "invalid_file_format"
+
+
+def test_upload_rejects_what_is_not_jsonl(fake_server):
+    "OpenAI checks a fine-tune file's format at upload: 400 (BadRequestError) for binary, CSV, empty, non-UTF-8 files."
+    client = client_for(fake_server)
+    cases = {"empty": (b"", "The file is empty"), "blank lines": (b"\n \n", "The file is empty"),
+             "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8 text"),
+             "latin-1": ("caf\xe9\n".encode("latin-1"), "not UTF-8 text (byte 3"),
+             "CSV": (b"question,answer\nhi,there\n", "Line 1 is not valid JSON"),
+             "broken last line": (jsonl(EXAMPLES[:11]) + b'{"messages": [\n', "Line 12 is not valid JSON"),
+             "JSON array per line": (jsonl(EXAMPLES[:2]) + b"[1, 2]\n", "Line 3 is not a JSON object")}
+    for name, (content, expected) in cases.items():
+        with pytest.raises(openai.BadRequestError) as info:
+            client.files.create(file=("data.jsonl", content), purpose="fine-tune")
+        body = info.value.body
+        assert info.value.status_code == 400 and body["param"] == "file" and body["code"] == "invalid_file_format", (name, body)
+        assert expected in body["message"], (name, body)
+    assert [f.filename for f in client.files.list()] == []   # nothing was stored
 
 
 def test_legacy_hyperparameters_and_cancel(tmp_path):
@@ -208,7 +272,7 @@ def test_errors_have_openai_shape(fake_server):
         "cancel finished": (lambda: client.fine_tuning.jobs.cancel(done.id), 409),
         "n_epochs 0": (lambda: client.fine_tuning.jobs.create(
             training_file=f.id, model=BASE, method={"type": "supervised",
-                                                    "supervised": {"hyperparameters": {"n_epochs": 0}}}), 422),
+                                                    "supervised": {"hyperparameters": {"n_epochs": 0}}}), 400),
         "too large": (lambda: client.files.create(file=("big.jsonl", b"x" * 5000), purpose="fine-tune"), 413),
         "stream": (lambda: client.chat.completions.create(
             model=BASE, messages=[{"role": "user", "content": "hi"}], stream=True), 400),
@@ -221,8 +285,8 @@ def test_errors_have_openai_shape(fake_server):
     raw = httpx.Client(base_url=fake_server.base_url, headers={"Authorization": "Bearer local"})
     for method, path, kwargs, expected in [
             ("POST", "/fine_tuning/jobs", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400),
-            ("POST", "/fine_tuning/jobs", {"json": {"model": BASE}}, 422),
-            ("POST", "/chat/completions", {"json": {"model": BASE, "messages": "hi"}}, 422),
+            ("POST", "/fine_tuning/jobs", {"json": {"model": BASE}}, 400),
+            ("POST", "/chat/completions", {"json": {"model": BASE, "messages": "hi"}}, 400),
             ("GET", "/no/such/route", {}, 404),
             ("DELETE", "/fine_tuning/jobs", {}, 405)]:
         r = raw.request(method, path, **kwargs)
@@ -242,3 +306,115 @@ def test_configured_api_key_is_required(tmp_path):
         status, body = error_of(lambda: client_for(server, "sk-wrong").models.list())
         assert status == 401 and body["code"] == "invalid_api_key"
         assert client_for(server, "sk-secret").models.list().data[0].id == BASE
+
+
+def test_invalid_requests_are_openai_400s_naming_the_parameter_and_range(fake_server):
+    "As on OpenAI: status 400 (the client raises BadRequestError), the parameter in `param`, the allowed values in the message."
+    client = client_for(fake_server)
+    f = client.files.create(file=("t.jsonl", jsonl(EXAMPLES)), purpose="fine-tune")
+
+    def job(**hyperparameters):
+        return lambda: client.fine_tuning.jobs.create(training_file=f.id, model=BASE, method={
+            "type": "supervised", "supervised": {"hyperparameters": hyperparameters}})
+
+    def chat(**kwargs):
+        return lambda: client.chat.completions.create(**{"model": BASE, "messages": [{"role": "user", "content": "hi"}],
+                                                         **kwargs})
+    hp = "method.supervised.hyperparameters."
+    cases = [
+        (job(n_epochs=0), hp + "n_epochs", "integer_below_min_value",
+         "Invalid 'method.supervised.hyperparameters.n_epochs': integer below minimum value. Expected 'auto' or an "
+         "integer from 1 to 50, but got 0 instead."),
+        (job(n_epochs="three"), hp + "n_epochs", "invalid_type",
+         "Invalid type for 'method.supervised.hyperparameters.n_epochs': expected 'auto' or an integer from 1 to 50, "
+         "but got a string instead."),
+        (lambda: client.fine_tuning.jobs.create(training_file=f.id, model=BASE, hyperparameters={"n_epochs": 51}),
+         "hyperparameters.n_epochs", "integer_above_max_value", "Expected 'auto' or an integer from 1 to 50, but got 51"),
+        (job(batch_size=0.5), hp + "batch_size", "invalid_type", "an integer from 1 to 256"),
+        (job(learning_rate_multiplier=-1), hp + "learning_rate_multiplier", "decimal_below_min_value",
+         "Expected 'auto' or a number greater than 0 and at most 10, but got -1 instead."),
+        (lambda: client.fine_tuning.jobs.create(training_file=f.id, model=BASE, suffix="x" * 65), "suffix",
+         "string_above_max_length", "Expected a string with maximum length 64, but got a string with length 65"),
+        (lambda: client.fine_tuning.jobs.create(training_file=None, model=BASE), "training_file", "invalid_type",
+         "Invalid type for 'training_file': expected a string, but got null instead."),
+        (chat(max_tokens=0), "max_tokens", "integer_below_min_value",
+         "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead."),
+        (chat(temperature=2.5), "temperature", "decimal_above_max_value", "Expected a value <= 2, but got 2.5 instead."),
+        (chat(n=2), "n", "integer_above_max_value", "Expected a value <= 1, but got 2 instead."),
+        (lambda: client.chat.completions.create(model=BASE, messages=[]), "messages", "empty_array",
+         "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."),
+        (lambda: client.chat.completions.create(model=BASE, messages=[{"role": "robot", "content": "hi"}]),
+         "messages[0].role", "invalid_value", "Invalid value for 'messages[0].role': 'robot'. Supported values are: "),
+        (lambda: client.chat.completions.create(model=BASE, messages=[{"role": "user", "content": 5}]),
+         "messages[0].content", "invalid_type",
+         "Invalid type for 'messages[0].content': expected a string or an array, but got an integer instead."),
+        (lambda: client.fine_tuning.jobs.list(limit=0), "limit", "integer_below_min_value",
+         "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead."),
+    ]
+    for call, param, code, message in cases:
+        with pytest.raises(openai.BadRequestError) as info: call()
+        body = info.value.body
+        assert info.value.status_code == 400 and body["type"] == "invalid_request_error", body
+        assert (body["param"], body["code"]) == (param, code) and message in body["message"], (param, body)
+
+    raw = httpx.Client(base_url=fake_server.base_url, headers={"Authorization": "Bearer local"})
+    for content, param, code, message in [
+            (b"", "model", "missing_required_parameter", "Missing required parameter: 'model'."),
+            (b"[]", None, "invalid_type", "Invalid type for the request body: expected a JSON object, but got an array instead."),
+            (b'{"model": "smollm2-135m-instruct"}', "training_file", "missing_required_parameter",
+             "Missing required parameter: 'training_file'.")]:
+        r = raw.post("/fine_tuning/jobs", content=content, headers={"content-type": "application/json"})
+        error = r.json()["error"]
+        assert r.status_code == 400 and (error["param"], error["code"], error["message"]) == (param, code, message), error
+    assert client.fine_tuning.jobs.list().data == []   # no invalid request made a job
+
+
+FIRST_SERVER = '''
+import sys, time
+from ftcourse.server import JobCancelled, LocalServer
+
+def train_until_stopped(run):
+    run.log(1, 1000, 2.0)
+    while not run.cancelled(): time.sleep(0.05)
+    raise JobCancelled()
+
+server = LocalServer(sys.argv[1], trainer=train_until_stopped)
+print(server.base_url, flush=True)
+while True: time.sleep(1)
+'''
+
+
+def test_a_second_server_on_the_same_data_dir_refuses_to_start_and_touches_no_job(tmp_path):
+    "Two real processes: the second `ftcourse serve` exits before touching any job; a SIGKILLed holder leaves no stale lock."
+    state = tmp_path / "state"
+    (tmp_path / "first.py").write_text(FIRST_SERVER)
+    first = subprocess.Popen([sys.executable, str(tmp_path / "first.py"), str(state)], stdout=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(600, first.kill); watchdog.start()   # never hang the test run
+    try:
+        base_url = first.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:"), "the first server did not start"
+        client = OpenAI(base_url=base_url, api_key="local", max_retries=0)
+        f = client.files.create(file=("t.jsonl", jsonl(EXAMPLES)), purpose="fine-tune")
+        running = client.fine_tuning.jobs.create(training_file=f.id, model=BASE)
+        wait(client, running.id, timeout=60, until=("running",))
+
+        second = subprocess.run([str(BIN), "serve", "--data-dir", str(state), "--port", str(free_port())],
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"Another ftcourse server (pid {first.pid} on " in second.stderr and str(state) in second.stderr
+        assert "Traceback" not in second.stderr and "ftcourse fine-tuning server on" not in second.stdout
+        exposed = subprocess.run([str(BIN), "serve", "--host", "0.0.0.0", "--data-dir", str(state)],
+                                 capture_output=True, text=True, timeout=300)
+        assert exposed.returncode == 1 and "warning: listening on 0.0.0.0 without an API key" in exposed.stderr
+
+        time.sleep(1)   # the first server's job is still running: nobody failed it
+        job = client.fine_tuning.jobs.retrieve(running.id)
+        assert job.status == "running" and job.error is None, job
+        assert not [e for e in client.fine_tuning.jobs.list_events(running.id).data if e.level == "error"]
+    finally:
+        first.kill(); first.wait(); watchdog.cancel()
+
+    # SIGKILL left the lock file behind, but the kernel released the lock: a new server starts at once
+    with LocalServer(state, trainer=fake_trainer) as server:
+        job = client_for(server).fine_tuning.jobs.retrieve(running.id)
+        assert job.status == "failed" and job.error.code == "server_restarted", job

@@ -48,3 +48,15 @@ def test_unreadable_files_exit_2(tmp_path):
     binary = tmp_path / "b.jsonl"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     assert validate(binary).returncode == 2
+
+
+def test_empty_or_null_content_is_missing_content_as_in_the_cookbook(tmp_path):
+    "OpenAI's cookbook reports empty and missing content with one code, `missing_content`; the message says which."
+    good = [chat_example(f"q{i}?", f"a{i}.", system="s") for i in range(10)]
+    empty = {"messages": [{"role": "user", "content": "q?"}, {"role": "assistant", "content": "  "}]}
+    null = {"messages": [{"role": "user", "content": None}, {"role": "assistant", "content": "a."}]}
+    proc = validate(write_jsonl(good + [empty, null], tmp_path / "t.jsonl"), "--json")
+    assert proc.returncode == 1
+    errors = [(e["line"], e["code"], e["message"]) for e in json.loads(proc.stdout)["errors"]]
+    assert errors == [(11, "missing_content", "message 2 (assistant) content is empty or only whitespace"),
+                      (12, "missing_content", "message 1 (user) has null content")], errors
