@@ -110,15 +110,21 @@ def uncased_vocab() -> list[str]:
 
 # %% ../nbs/core_rehearsal.ipynb #5ddc81db
 def _train_cased_wordpiece(vocab_size: int = 4000) -> list[str]:
+    "A cased WordPiece vocabulary in bert-base-cased's layout, learned offline (deterministically) from `offline_corpus`."
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False,
-                                                lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(offline_corpus(), trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=["[UNK]"], continuing_subword_prefix="##", show_progress=False))
-    learned = [t for t, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]) if t != "[UNK]"]
-    return ["[PAD]"] + [f"[unused{i}]" for i in range(1, 100)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"] + learned
+    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False,
+                                            lowercase=False)
+    words = [" ".join("▁" + w for w, _ in pre_tokenizers.BertPreTokenizer().pre_tokenize_str(normalizer.normalize_str(line)))
+             for line in offline_corpus()]  # ▁ marks the start of a word
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.train_from_iterator(words, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["[UNK]"],
+                                                       show_progress=False))
+    learned = [t for t, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]) if t not in ("[UNK]", "▁")]
+    chars = sorted({c for w in words for c in w.replace(" ", "").replace("▁", "")})
+    pieces = chars + ["##" + c for c in chars] + [t[1:] if t.startswith("▁") else "##" + t for t in learned]
+    return (["[PAD]"] + [f"[unused{i}]" for i in range(1, 100)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+            + list(dict.fromkeys(pieces)))
 
 # %% ../nbs/core_rehearsal.ipynb #b9e2676c
 QWEN_PRETOKENIZE_REGEX = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"""
@@ -148,7 +154,7 @@ def _train_byte_bpe(out: Path, tokenizer_config: dict, vocab_size: int = 4000) -
     return config, ids
 
 # %% ../nbs/core_rehearsal.ipynb #4ac17e9f
-REHEARSAL_BUILD = 1  # bump to rebuild every cached stand-in
+REHEARSAL_BUILD = 2  # bump to rebuild every cached stand-in
 
 def _fingerprint(s: StandIn) -> str:
     h = hashlib.sha256(json.dumps([REHEARSAL_BUILD, s.repo, s.tokenizer, s.shrink, s.weights_class,
