@@ -8,10 +8,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import random
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
