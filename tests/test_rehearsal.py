@@ -49,7 +49,9 @@ def _lesson_param(nb):
 
 @pytest.mark.parametrize("notebook", [_lesson_param(nb) for nb in LESSONS])
 def test_lesson_rehearses_full_scale(notebook):
-    result = run_notebook(notebook, out=OUT / notebook.name, timeout=900, env=REHEARSE)
+    # The time limit only catches hangs: lesson 2 (the same server code at both scales) took 904 s on a machine
+    # shared by many test runs. Speed is reported (the printed time, `make rehearse`'s table), not asserted.
+    result = run_notebook(notebook, out=OUT / notebook.name, timeout=1800, env=REHEARSE)
     print(f"{notebook.stem} rehearsed at full scale: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB")
     assert result["ok"], f"{notebook.stem} failed under rehearsal (executed copy: {result['executed']}):\n{result['error']}"
 
