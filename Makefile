@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install lessons test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
+.PHONY: install lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -23,6 +23,9 @@ install: $(VENV)/.installed  ## create .venv and install everything (pinned)
 
 lessons: install  ## execute every lesson at small scale, save executed copies, print the results table
 	ftcourse lessons --out artifacts/lessons
+
+rehearse: install  ## rehearse full scale offline (stand-in models and data): every lesson, its time and result
+	ftcourse lessons --rehearse --out artifacts/rehearsal
 
 check-nbdev: install  ## fail when nbdev_export or nbdev_clean would change the tree
 	bash tools/check_nbdev_clean.sh

@@ -13,11 +13,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import cache_dir
+from .config import cache_dir, rehearsing
 
 # %% auto #0
 __all__ = ['ASSETS', 'Asset', 'install_command', 'AssetError', 'sha256_file', 'verify_asset', 'asset_path', 'model_source',
-           'smollm2_dir', 'load_mobilenet_v2']
+           'smollm2_dir', 'load_mobilenet_v2', 'torchvision_model']
 
 # %% ../nbs/core_assets.ipynb #e2bb9a58
 @dataclass(frozen=True)
@@ -112,9 +112,18 @@ def asset_path(name: str) -> Path:
     return verify_asset(name) / ASSETS[name].main
 
 # %% ../nbs/core_assets.ipynb #607a941d
+_announced: set = set()
+
 def model_source(model: str) -> str:
-    "A local folder for `asset:NAME` (verified; converted and cached if needed), else the Hub id unchanged."
-    if not model.startswith("asset:"): return model
+    "A local folder for `asset:NAME` (verified; converted and cached if needed); a Hub id unchanged, or its offline stand-in's folder when rehearsing `full`."
+    if not model.startswith("asset:"):
+        if not rehearsing(): return model
+        from ftcourse.rehearsal import standin_dir
+        folder = standin_dir(model)
+        if model not in _announced:
+            _announced.add(model)
+            print(f"REHEARSAL: {model} is an offline stand-in (real architecture and tokenizer, tiny, random weights)")
+        return str(folder)
     name = model.removeprefix("asset:")
     if name == "smollm2": return str(smollm2_dir())
     if name == "minilm": return str(asset_path("minilm"))
@@ -154,3 +163,12 @@ def load_mobilenet_v2():
     state = torch.load(asset_path("mobilenet_v2"), map_location="cpu", weights_only=True)
     model.load_state_dict(state)  # strict: every key must match
     return model.eval()
+
+# %% ../nbs/core_assets.ipynb #09d43dd2
+def torchvision_model(arch: str, weights=None):
+    "torchvision's `arch` (e.g. `resnet50`) with `weights` (a `WeightsEnum`, downloaded once); random weights, said out loud, when rehearsing `full`."
+    from torchvision import models
+    if weights is not None and rehearsing():
+        print(f"REHEARSAL: {arch} with random weights ({weights} is not downloaded offline)")
+        weights = None
+    return getattr(models, arch)(weights=weights)

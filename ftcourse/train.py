@@ -18,7 +18,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'trainer_precision_args', 'count_parameters',
-           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'plot_history',
+           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'check_learning', 'plot_history',
            'plot_confusion_matrix']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
@@ -106,6 +106,16 @@ def record_result(lesson: str, metric: str, value: float, baseline: float, basel
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / f"{lesson}.json").write_text(json.dumps(row, indent=1))
     return row
+
+# %% ../nbs/core_train.ipynb #323be2ca
+def check_learning(ok: bool, claim: str, detail: str = "") -> bool:
+    "Assert a learning claim (`ok`), saying `claim` and `detail` (expected vs got) if it fails; under rehearsal print that it was not checked."
+    from ftcourse.config import rehearsing
+    if rehearsing():
+        print(f"REHEARSAL: not checked (stand-in weights are random): {claim}" + (f" — {detail}" if detail else ""))
+        return bool(ok)
+    assert ok, f"Learning check failed: {claim}" + (f" ({detail})" if detail else "")
+    return True
 
 # %% ../nbs/core_train.ipynb #2fc75034
 def plot_history(history: dict, title: str = "", xlabel: str = "step", ax=None):

@@ -1,6 +1,7 @@
 """The offline pretrained assets: present, byte-for-byte right, and failing loudly when they are not."""
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,24 @@ def test_smollm2_conversion_is_cached_and_loads():
     assert config.model_type == "llama" and config.num_hidden_layers == 30
     assert getattr(config, "quantization_config", None) is None
     assert smollm2_dir() == folder  # second call: no conversion
+
+
+# --- full scale: Hub ids and torchvision weights, rehearsed offline ---------------------------------------------
+
+def test_hub_ids_pass_through_unless_rehearsing():
+    from ftcourse.config import rehearsal_env
+    assert assets.model_source("bert-base-uncased") == "bert-base-uncased"
+    with rehearsal_env():
+        folder = assets.model_source("bert-base-uncased")
+    assert (Path(folder) / "config.json").is_file() and Path(folder).is_relative_to(assets.cache_dir())
+    with rehearsal_env():
+        assert assets.model_source("asset:minilm") == str(asset_path("minilm"))   # assets stay assets
+
+
+def test_torchvision_model_has_random_weights_under_rehearsal(capsys):
+    from torchvision.models import ResNet50_Weights
+    from ftcourse.config import rehearsal_env
+    with rehearsal_env():
+        model = assets.torchvision_model("resnet50", ResNet50_Weights.DEFAULT)
+    assert type(model).__name__ == "ResNet" and model.fc.out_features == 1000
+    assert "REHEARSAL: resnet50 with random weights" in capsys.readouterr().out

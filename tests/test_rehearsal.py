@@ -1,0 +1,303 @@
+"""Rehearsal of `full` scale: the switch, the visible skips of learning checks, every stand-in model and dataset
+against the real files in ftcourse/resources, and every lesson run end to end at `full` scale on the stand-ins
+(FTCOURSE_SCALE=full FTCOURSE_REHEARSAL=1, what `make rehearse` runs)."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftcourse import rehearsal
+from ftcourse.config import PRESETS, REHEARSAL, REHEARSAL_ENV, SCALE_ENV, Preset, preset, rehearsal_env, rehearsing
+from ftcourse.rehearsal import (STANDINS, NoStandInError, hub_dataset_spec, real_file, standin_cifar10,
+                                standin_dataset, standin_dir)
+from ftcourse.runner import run_notebook
+from ftcourse.train import check_learning
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+OUT = ROOT / "artifacts" / "rehearsal"
+REHEARSE = {SCALE_ENV: "full", REHEARSAL_ENV: "1"}
+
+# Lessons that do not rehearse at `full` scale yet, each with the first error it hits. The tests of these lessons
+# are strict xfails: a lesson that is fixed passes, which fails the suite until its entry is removed here.
+KNOWN_REHEARSAL_FAILURES = {
+    "01_transfer_learning": "AssertionError in the weights-file cell: `file_name == asset_path('mobilenet_v2').name` "
+                            "is a fact of the small preset (ResNet50_Weights.DEFAULT's file is not MobileNetV2's)",
+    "03_text_classification": "AssertionError: `truncated <= 0.02 or max_length == tokenizer.model_max_length`: "
+                              "distilbert-base-uncased sets no model_max_length and ~12 % of IMDB reviews exceed 512 tokens",
+    "04_lora_qlora": "NoStandInError: mistralai/Mistral-7B-v0.1 has no stand-in (gated; no chat template, no pad "
+                     "token): the full preset is to become Qwen/Qwen2.5-7B-Instruct",
+    "05_ner": "AssertionError: the learning check `np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])` on random "
+              "stand-in weights (use train.check_learning, thresholds in the preset's `expect`)",
+    "06_question_answering": "AssertionError: `0.05 < too_long < 0.2` is a fact of the generated data; on SQuAD (and "
+                             "its stand-in) about 1-2 % of inputs exceed 384 tokens",
+    "07_best_practices": "AssertionError: the learning check `1e-5 <= lr_suggested <= 5e-4` (LR range test) on random "
+                         "stand-in weights (use train.check_learning)",
+}
+
+
+def _lesson_param(nb):
+    marks = ([pytest.mark.xfail(strict=True, reason=KNOWN_REHEARSAL_FAILURES[nb.stem])]
+             if nb.stem in KNOWN_REHEARSAL_FAILURES else [])
+    return pytest.param(nb, id=nb.stem, marks=marks)
+
+
+@pytest.mark.parametrize("notebook", [_lesson_param(nb) for nb in LESSONS])
+def test_lesson_rehearses_full_scale(notebook):
+    # The time limit only catches hangs: lesson 2 (the same server code at both scales) took 904 s on a machine
+    # shared by many test runs. Speed is reported (the printed time, `make rehearse`'s table), not asserted.
+    result = run_notebook(notebook, out=OUT / notebook.name, timeout=1800, env=REHEARSE)
+    print(f"{notebook.stem} rehearsed at full scale: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB")
+    assert result["ok"], f"{notebook.stem} failed under rehearsal (executed copy: {result['executed']}):\n{result['error']}"
+
+
+def test_known_failures_name_real_lessons():
+    assert set(KNOWN_REHEARSAL_FAILURES) <= {nb.stem for nb in LESSONS}
+
+
+# --- the switch -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale,flag,expected", [("small", "1", False), ("full", "1", True), ("full", "true", True),
+                                                 ("full", "0", False), ("full", "", False), ("small", "0", False)])
+def test_rehearsing_needs_full_scale_and_the_flag(monkeypatch, scale, flag, expected):
+    monkeypatch.setenv(SCALE_ENV, scale)
+    monkeypatch.setenv(REHEARSAL_ENV, flag)
+    assert rehearsing() is expected
+
+
+def test_unclear_flag_fails_loudly(monkeypatch):
+    monkeypatch.setenv(SCALE_ENV, "full")
+    monkeypatch.setenv(REHEARSAL_ENV, "sometimes")
+    with pytest.raises(ValueError, match="use 1"):
+        rehearsing()
+
+
+@pytest.mark.parametrize("flag,offline", [("1", "1"), ("0", None)])
+def test_importing_ftcourse_when_rehearsing_goes_offline(flag, offline):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update({SCALE_ENV: "full", REHEARSAL_ENV: flag})
+    code = "import ftcourse, os; print(os.environ.get('HF_HUB_OFFLINE'), os.environ.get('HF_DATASETS_OFFLINE'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(offline)] * 2
+
+
+def test_rehearsal_env_restores_the_environment():
+    before = {k: os.environ.get(k) for k in (SCALE_ENV, REHEARSAL_ENV, "HF_HUB_OFFLINE")}
+    with rehearsal_env():
+        assert rehearsing()
+    assert {k: os.environ.get(k) for k in before} == before and not rehearsing()
+
+
+@pytest.mark.parametrize("lesson", list(PRESETS))
+def test_rehearsal_keeps_the_full_preset_but_its_sizes(lesson):
+    full = PRESETS[lesson]["full"]
+    with rehearsal_env():
+        p = preset(lesson)
+    assert preset(lesson, "full") is full                                  # not rehearsing: the real sizes
+    assert (p.model, p.data, p.lr, p.max_length, p.seed, p.scale) == (full.model, full.data, full.lr,
+                                                                       full.max_length, full.seed, "full")
+    assert set(p.extra) == set(full.extra) and p.expect == full.expect
+    assert p.n_train <= full.n_train and p.n_test <= full.n_test and p.epochs <= full.epochs
+    assert set(REHEARSAL[lesson]) <= set(Preset.__dataclass_fields__) - {"model", "data", "lesson", "scale"}
+    with rehearsal_env():
+        assert preset(lesson, "full", rehearsal=False) is full              # estimates use the real sizes
+
+
+def test_a_lesson_without_rehearsal_sizes_fails_clearly(monkeypatch):
+    monkeypatch.delitem(REHEARSAL, "qa")
+    with rehearsal_env(), pytest.raises(KeyError, match="no rehearsal sizes"):
+        preset("qa")
+
+
+# --- learning checks --------------------------------------------------------------------------------------------
+
+def test_check_learning_asserts_with_claim_and_numbers():
+    assert check_learning(0.9 > 0.5, "beats the majority class", "expected > 0.50, got 0.90") is True
+    with pytest.raises(AssertionError, match=r"Learning check failed: beats the majority class \(expected > 0.50, got 0.40\)"):
+        check_learning(0.4 > 0.5, "beats the majority class", "expected > 0.50, got 0.40")
+
+
+def test_check_learning_under_rehearsal_prints_what_it_did_not_check(capsys):
+    with rehearsal_env():
+        assert check_learning(0.4 > 0.5, "beats the majority class", "expected > 0.50, got 0.40") is False
+        assert check_learning(True, "the loss fell") is True
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["REHEARSAL: not checked (stand-in weights are random): beats the majority class — expected > 0.50, got 0.40",
+                     "REHEARSAL: not checked (stand-in weights are random): the loss fell"]
+
+
+# --- stand-in models --------------------------------------------------------------------------------------------
+
+TOKENIZER_CLASS = {"distilbert-base-uncased": "BertTokenizer", "bert-base-uncased": "BertTokenizer",
+                   "bert-base-cased": "BertTokenizer", "Qwen/Qwen2.5-7B-Instruct": "Qwen2Tokenizer",
+                   "Qwen/Qwen2.5-0.5B-Instruct": "Qwen2Tokenizer"}
+
+
+def test_every_standin_names_its_source_and_real_files():
+    sources = (rehearsal.RESOURCES / "SOURCES.md").read_text()
+    for s in STANDINS.values():
+        assert s.source.startswith("https://huggingface.co/") and s.licence
+        for f in s.files:
+            assert f"{s.name}-{f}" in sources, f"{s.name}-{f} is not described in resources/SOURCES.md"
+
+
+@pytest.mark.parametrize("repo", list(STANDINS))
+def test_standin_config_is_the_real_one_shrunk(repo):
+    real, new = real_file(repo), json.loads((standin_dir(repo) / "config.json").read_text())
+    assert set(new) == set(real)
+    changed = {k for k in real if new[k] != real[k]}
+    assert changed <= set(STANDINS[repo].shrink) | {"vocab_size", "bos_token_id", "eos_token_id", "pad_token_id"}
+    for k in STANDINS[repo].shrink:  # depth and width shrink, never grow
+        assert new[k] <= real[k], k
+
+
+@pytest.mark.parametrize("repo", list(STANDINS))
+def test_standin_loads_with_the_real_classes_and_runs(repo):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+    folder = standin_dir(repo)
+    arch = real_file(repo)["architectures"][0]
+    auto = AutoModelForCausalLM if arch.endswith("CausalLM") else AutoModelForMaskedLM
+    model, tok = auto.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    assert type(model).__name__ == arch and type(tok).__name__ == TOKENIZER_CLASS[repo]
+    assert model.dtype == getattr(torch, real_file(repo).get("torch_dtype", "float32"))  # Qwen: bf16 unless asked
+    batch = tok(["Hello there", "A somewhat longer second text"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**batch).logits
+    assert logits.shape[:2] == batch["input_ids"].shape and logits.shape[-1] == model.config.vocab_size
+    assert model.config.vocab_size >= len(tok)
+
+
+@pytest.mark.parametrize("repo", ["distilbert-base-uncased", "bert-base-uncased", "bert-base-cased"])
+def test_bert_standins_tokenize_like_the_real_ones(repo):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(standin_dir(repo))
+    lower = real_file(repo, "tokenizer_config.json")["do_lower_case"]
+    assert (tok.tokenize("Paris")[0] == "paris") is lower
+    assert [tok.pad_token, tok.unk_token, tok.cls_token, tok.sep_token, tok.mask_token] == \
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert [tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.sep_token_id, tok.mask_token_id] == [0, 100, 101, 102, 103]
+    assert tok.model_max_length == real_file(repo, "tokenizer_config.json").get("model_max_length", int(1e30))
+    enc = tok("The capital is", "Paris .", return_offsets_mapping=True)
+    assert enc.word_ids()[0] is None and max(enc["token_type_ids"]) == 1 and enc["offset_mapping"][0] == (0, 0)
+    if lower:  # the uncased vocabulary is bert-base-uncased's own
+        assert tok("hello world")["input_ids"] == [101, 7592, 2088, 102] and len(tok) == 30522
+
+
+@pytest.mark.parametrize("repo", ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-0.5B-Instruct"])
+def test_qwen_standins_have_the_real_special_tokens_and_chat_template(repo):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    folder = standin_dir(repo)
+    tok, real = AutoTokenizer.from_pretrained(folder), real_file(repo, "tokenizer_config.json")
+    assert (tok.bos_token, tok.eos_token, tok.pad_token, tok.unk_token) == (None, "<|im_end|>", "<|endoftext|>", None)
+    assert tok.chat_template == real["chat_template"] and tok.model_max_length == real["model_max_length"]
+    added = {int(i): (t.content, t.special) for i, t in tok.added_tokens_decoder.items()}
+    expected = [(t["content"], t["special"]) for _, t in sorted(real["added_tokens_decoder"].items(), key=lambda kv: int(kv[0]))]
+    first = tok.pad_token_id
+    assert [added[first + k] for k in range(len(expected))] == expected     # same tokens, same order, same flags
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"}]
+    assert tok.apply_chat_template(chat, tokenize=False) == \
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+    ids = tok.apply_chat_template(chat, tokenize=True)["input_ids"]
+    assert ids.count(tok.convert_tokens_to_ids("<|im_end|>")) == 3
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    gen = model.generation_config                           # the real generation config: sampling by default
+    assert gen.do_sample is True and gen.eos_token_id == [tok.eos_token_id, tok.pad_token_id]
+    assert gen.pad_token_id == tok.pad_token_id and model.config.eos_token_id == tok.eos_token_id
+    prompt = tok(["Hi"], return_tensors="pt")
+    out = model.generate(**prompt, max_new_tokens=3, do_sample=False)
+    assert out.shape[0] == 1 and prompt["input_ids"].shape[1] < out.shape[1] <= prompt["input_ids"].shape[1] + 3
+
+
+def test_standin_builds_are_deterministic_atomic_and_leave_the_seed_alone(tmp_path, monkeypatch):
+    import torch
+    digests = []
+    for attempt in ("a", "b"):
+        monkeypatch.setenv("FTCOURSE_CACHE", str(tmp_path / attempt))
+        torch.manual_seed(123)
+        folders = [standin_dir("bert-base-cased"), standin_dir("Qwen/Qwen2.5-0.5B-Instruct")]
+        after_build = torch.rand(3)
+        torch.manual_seed(123)
+        assert torch.equal(after_build, torch.rand(3))        # building moved no random state
+        digests.append([hashlib.sha256((f / name).read_bytes()).hexdigest()
+                        for f in folders for name in ("model.safetensors", "tokenizer.json", "config.json")])
+        leftovers = [p.name for p in (tmp_path / attempt / "rehearsal").iterdir() if p.name.startswith(".")]
+        assert leftovers == []                                 # temporary build folders were renamed or removed
+    assert digests[0] == digests[1]
+
+
+def test_model_without_a_standin_says_how_to_add_one():
+    from ftcourse.assets import model_source
+    with rehearsal_env(), pytest.raises(NoStandInError, match="DEVELOPING.md"):
+        model_source("mistralai/Mistral-7B-v0.1")
+
+
+# --- stand-in datasets ------------------------------------------------------------------------------------------
+
+DATASETS = {"stanfordnlp/imdb": None, "eriktks/conll2003": "refs/convert/parquet", "rajpurkar/squad": None}
+
+
+@pytest.mark.parametrize("repo", list(DATASETS))
+def test_standin_dataset_has_the_real_splits_and_features(repo):
+    spec = hub_dataset_spec(repo)
+    ds = standin_dataset(repo, revision=DATASETS[repo])
+    assert list(ds) == list(spec["splits"])
+    for name, split in ds.items():
+        assert split.features == spec["features"], name
+        assert 50 <= len(split) <= min(1000, spec["splits"][name])
+
+
+def test_imdb_standin_has_the_real_quirks():
+    ds = standin_dataset("stanfordnlp/imdb")
+    train = list(ds["train"]["text"])
+    assert ds["train"].features["label"].names == ["neg", "pos"]
+    assert 5 <= len(train) - len(set(train)) <= 30                            # duplicate reviews inside train
+    assert list(ds["train"]["label"]) == sorted(ds["train"]["label"])          # sorted by label
+    assert set(ds["unsupervised"]["label"]) == {-1}
+    assert sum("<br />" in t for t in train) > len(train) / 2
+
+
+def test_conll_standin_needs_the_parquet_revision():
+    with pytest.raises(RuntimeError, match="Dataset scripts are no longer supported"):
+        standin_dataset("eriktks/conll2003")
+    ds = standin_dataset("eriktks/conll2003", revision="refs/convert/parquet")
+    for row in ds["train"]:
+        assert len(row["tokens"]) == len(row["ner_tags"]) == len(row["pos_tags"]) == len(row["chunk_tags"]) > 0
+    names = ds["train"].features["ner_tags"].feature.names
+    tags = {names[t] for row in ds["train"]["ner_tags"] for t in row}
+    assert tags == set(names)                                                  # every tag occurs
+    assert any(t.isupper() and len(t) > 3 for row in ds["train"]["tokens"] for t in row)   # all-caps headlines
+
+
+def test_squad_standin_answers_are_spans_of_their_contexts():
+    from transformers import AutoTokenizer
+    ds = standin_dataset("rajpurkar/squad")
+    for split, n_answers in (("train", 1), ("validation", 3)):
+        for row in ds[split]:
+            a = row["answers"]
+            assert len(a["text"]) == len(a["answer_start"]) == n_answers
+            assert all(row["context"][s:s + len(t)] == t for s, t in zip(a["answer_start"], a["text"]))
+    tok = AutoTokenizer.from_pretrained(standin_dir("bert-base-uncased"))   # bert-base-uncased's own vocabulary
+    long = [len(tok(q, c)["input_ids"]) > 384 for q, c in zip(ds["train"]["question"], ds["train"]["context"])]
+    assert 0.005 <= np.mean(long) <= 0.03                                      # SQuAD: about 1-2 %
+
+
+def test_cifar10_standin_is_torchvision_shaped():
+    spec = hub_dataset_spec("torchvision/CIFAR10")
+    for train in (True, False):
+        split = standin_cifar10(train)
+        assert split.data.dtype == np.uint8 and split.data.shape[1:] == tuple(spec["image"]["shape"])
+        assert split.classes == spec["classes"] and set(split.targets) == set(range(10))
+        assert len(split.targets) == len(split.data)
+    assert standin_cifar10(True).data[0].std(axis=(0, 1)).min() > 0         # colour, not grey
+
+
+def test_unknown_dataset_fails_clearly():
+    with pytest.raises(NoStandInError, match="hub-datasets.json"):
+        standin_dataset("imdb")
