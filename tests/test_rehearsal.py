@@ -47,6 +47,7 @@ def _lesson_param(nb):
     return pytest.param(nb, id=nb.stem, marks=marks)
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("notebook", [_lesson_param(nb) for nb in LESSONS])
 def test_lesson_rehearses_full_scale(notebook):
     # The time limit only catches hangs: lesson 2 (the same server code at both scales) took 904 s on a machine
