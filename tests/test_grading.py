@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "exercises"
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 HIDDEN_LINE = "frozen = nn.Linear(3, 3).requires_grad_(False)"  # a hidden test of 00_warmup
-TIMEOUT, CELL_TIMEOUT, MEMORY_MB = 60, 15, 2048
+TIMEOUT, CELL_TIMEOUT, MEMORY_MB = 120, 15, 2048  # per submission: room for two 15 s cell timeouts on a loaded machine
 
 
 def _read_csv(path):
