@@ -464,8 +464,11 @@ def prepare_sandbox(job_dir, limits: Limits, mode: str, secrets=(), hide=()) -> 
     pkg = _package_path()
     if not any(_inside(pkg, p) for _, p in binds):  # an editable install: show the package folder alone
         binds.append((pkg, pkg)); env["PYTHONPATH"] = str(Path(pkg).parent)
-    shared = cache_dir()
-    binds += [(str(shared / a), str(box / "cache" / a)) for a in CACHE_ASSETS if (shared / a).is_dir()]
+    shared, assets = cache_dir(), [a for a in CACHE_ASSETS if (cache_dir() / a).is_dir()]
+    if mode == "bwrap": binds += [(str(shared / a), str(box / "cache" / a)) for a in assets]
+    else:  # audit mode: links to the shared cache instead (nothing is mounted)
+        for a in assets:
+            if not (box / "cache" / a).exists(): (box / "cache" / a).symlink_to(shared / a, target_is_directory=True)
     binds += _etc_files(job_dir / "etc", str(box / "home"))
     for src, _ in binds:
         for s in secrets:

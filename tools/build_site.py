@@ -11,7 +11,7 @@ Pages:
   unless `--no-run`, which puts the unexecuted source on the site instead.
 - Exercises: the student version of every exercise notebook (nbgrader's ClearSolutions and
   ClearHiddenTests applied to exercises/source/: no solutions, no hidden tests, no outputs).
-- Math (`$...$`, `$$...$$`, `\(...\)` in notebooks' Markdown cells; in Markdown pages through
+- Math (`$...$`, `$$...$$`, `\\(...\\)` in notebooks' Markdown cells; in Markdown pages through
   pymdownx.arithmatex) is typeset in the browser by MathJax 2, served from the site itself: its files are
   copied at build time from the `jupyter-server-mathjax` package (the Jupyter project's offline MathJax,
   a dev requirement), so pages render their math with no network.
