@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
+.PHONY: install sandbox-deps lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,18 @@ $(VENV)/.installed: requirements-lock.txt settings.ini setup.py
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed  ## create .venv and install everything (pinned)
+install: $(VENV)/.installed sandbox-deps  ## create .venv and install everything (pinned), and the grader's sandbox
+
+sandbox-deps:  ## bubblewrap, the sandbox `ftcourse grade` runs student code in (apt-get as root or with sudo; nothing to do when present)
+	@if command -v bwrap >/dev/null || [ -x /usr/bin/bwrap ]; then :; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then as_root="sudo -n"; else as_root="no"; fi; \
+	  if [ "$$as_root" != no ] && command -v apt-get >/dev/null; then \
+	    echo "sandbox-deps: installing bubblewrap (the grader's sandbox)"; \
+	    { $$as_root apt-get update -qq && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } \
+	    || echo "sandbox-deps: apt-get could not install bubblewrap: ftcourse grade (and its tests) will stop with 'no sandbox' until it is installed"; \
+	  else echo "sandbox-deps: bubblewrap (bwrap) is not installed, and apt-get cannot run here as root: ftcourse grade (and its tests) will stop with 'no sandbox' until it is (as root: apt-get install bubblewrap)"; fi; \
+	fi
 
 lessons: install  ## execute every lesson at small scale, save executed copies, print the results table
 	ftcourse lessons --out artifacts/lessons

@@ -3,7 +3,8 @@
 The submissions are made from the assignment itself: a third are the instructor's solution, a third the
 untouched student version, a third the student version with the first solution cell raising an error.
 The figure printed is the wall-clock time of the `ftcourse grade` command (target: 20 submissions of an
-assignment in <= 300 s with --jobs 2 on 2 cores).
+assignment in <= 300 s with --jobs 2 on 2 cores), and what the sandbox itself costs per kernel: making a
+job's box and starting a program in bubblewrap, against starting it directly.
 
     python bench/grading_benchmark.py [--assignment 00_warmup] [-n 20] [--jobs 2]
 """
@@ -39,6 +40,23 @@ def make_submissions(assignment: str, n: int, folder: Path, course: Path) -> Non
     shutil.rmtree(folder / ".release")
 
 
+def sandbox_cost(runs: int = 7) -> str:
+    "Median cost of the sandbox per kernel: preparing a job's box, and starting /bin/true in bwrap vs directly."
+    import statistics
+    from ftcourse.grading import Limits, bwrap_command, prepare_sandbox, sandbox_mode
+    if sandbox_mode() != "bwrap": return f"sandbox: {sandbox_mode()} (no bubblewrap cost to measure)"
+    def timed(fn):
+        start = time.perf_counter(); fn(); return time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="ftcourse-bench-box-") as tmp:
+        prep = statistics.median(timed(lambda: prepare_sandbox(Path(tmp) / "job", Limits(), "bwrap")) for _ in range(runs))
+        spec = prepare_sandbox(Path(tmp) / "job", Limits(), "bwrap")
+        plain = statistics.median(timed(lambda: subprocess.run(["/bin/true"], check=True)) for _ in range(runs))
+        boxed = statistics.median(timed(lambda: subprocess.run(bwrap_command(spec, ["/bin/true"]), env=spec.env, check=True))
+                                  for _ in range(runs))
+    return (f"sandbox cost per kernel: {1000 * (prep + boxed - plain):.0f} ms (making the box {1000 * prep:.0f} ms; "
+            f"a program starts in {1000 * boxed:.0f} ms in bwrap, {1000 * plain:.0f} ms directly; medians of {runs})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--assignment", default="00_warmup")
@@ -67,6 +85,7 @@ def main() -> int:
         print(f"\n{args.n} submissions of {args.assignment}, --jobs {args.jobs}, {os.cpu_count()} CPU cores: "
               f"{seconds:.0f} s wall clock ({seconds / args.n:.1f} s per submission); statuses {statuses}")
         print(f"target <= 300 s: {'met' if seconds <= 300 else 'NOT met'}")
+        print(sandbox_cost())
     return 0
 
 

@@ -11,9 +11,13 @@ Pages:
   unless `--no-run`, which puts the unexecuted source on the site instead.
 - Exercises: the student version of every exercise notebook (nbgrader's ClearSolutions and
   ClearHiddenTests applied to exercises/source/: no solutions, no hidden tests, no outputs).
+- Math (`$...$`, `$$...$$`, `\\(...\\)` in notebooks' Markdown cells; in Markdown pages through
+  pymdownx.arithmatex) is typeset in the browser by MathJax 2, served from the site itself: its files are
+  copied at build time from the `jupyter-server-mathjax` package (the Jupyter project's offline MathJax,
+  a dev requirement), so pages render their math with no network.
 
 The MkDocs project is written to artifacts/site_src/ (mkdocs.yml and docs/); nothing is fetched from the
-network at build time. nbdev_docs is not used (it needs Quarto, which cannot be installed offline, and an
+network at build time, and the site loads nothing from elsewhere. nbdev_docs is not used (it needs Quarto, which cannot be installed offline, and an
 index.ipynb the course does not have); this builder replaces it.
 """
 from __future__ import annotations
@@ -34,8 +38,36 @@ SITE_URL = "https://ftcourse.github.io/ftcourse/"
 REPO_URL = "https://github.com/ftcourse/ftcourse"
 
 
-def lessons() -> list:
-    return sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+def lessons(only=None) -> list:
+    "The lesson notebooks, or those whose stem starts with one of `only` (e.g. ['04'] or ['04_lora_qlora'])."
+    found = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in found if not only or any(p.stem.startswith(o) for o in only)]
+
+
+# MathJax 2 (the version mkdocs-jupyter's notebook template configures), set up before MathJax.js loads:
+# TeX delimiters as in Jupyter, web fonts from the site (STIX-Web, the fonts the package ships), no menu.
+MATHJAX_CONFIG = """window.MathJax = {
+  config: ["TeX-AMS-MML_HTMLorMML-full.js", "Safe.js"],
+  tex2jax: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
+            processEscapes: true, processEnvironments: true},
+  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
+               linebreaks: {automatic: true}},
+  messageStyle: "none", showMathMenu: false, "fast-preview": {disabled: true}
+};
+"""
+
+
+def vendor_mathjax(docs: Path) -> list:
+    "Copy MathJax into the site's assets (from the jupyter-server-mathjax package); returns the scripts to load."
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("build_site: the site's math needs the jupyter-server-mathjax package (a dev requirement): "
+                         f"{sys.executable} -m pip install --no-deps jupyter-server-mathjax==0.2.6") from None
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(static, docs / "assets" / "mathjax", ignore=shutil.ignore_patterns("SVG", "*.py*"))
+    (docs / "assets" / "mathjax-config.js").write_text(MATHJAX_CONFIG)
+    return ["assets/mathjax-config.js", "assets/mathjax/MathJax.js"]
 
 
 def _code(nb_path: Path) -> list:
@@ -107,15 +139,15 @@ def _markdown_page(src: Path, dest: Path, links: dict) -> None:
     dest.write_text(text, encoding="utf-8")
 
 
-def stage(run: bool = True, timeout: float = 900) -> Path:
-    "Write the MkDocs project (docs/ and mkdocs.yml) to artifacts/site_src/; returns the mkdocs.yml path."
-    missing = [p for p in lessons() if executed_copy(p) is None]
+def stage(run: bool = True, timeout: float = 900, only=None) -> Path:
+    "Write the MkDocs project (docs/ and mkdocs.yml) to artifacts/site_src/ (lessons: all, or `only`); returns the mkdocs.yml path."
+    missing = [p for p in lessons(only) if executed_copy(p) is None]
     if missing and run: run_missing(missing, timeout)
     if SRC.exists(): shutil.rmtree(SRC)
     docs = SRC / "docs"
     (docs / "lessons").mkdir(parents=True)
     nav_lessons, nav_exercises = [], []
-    for src in lessons():
+    for src in lessons(only):
         copy = executed_copy(src)
         if copy is None: print(f"build_site: WARNING: {src.name} is not executed: its outputs are missing")
         for_readers(copy or src, docs / "lessons" / src.name)
@@ -125,6 +157,7 @@ def stage(run: bool = True, timeout: float = 900) -> Path:
         student_version(src, docs / rel)
         nav_exercises.append({f"{src.parent.name}: {title_of(src)}": str(rel)})
     (docs / "extra.css").write_text(".md-grid { max-width: 1440px; }\n")   # room for notebook code
+    scripts = vendor_mathjax(docs)
     _markdown_page(ROOT / "README.md", docs / "index.md", {"DEVELOPING.md": "developing.md"})
     _markdown_page(ROOT / "DEVELOPING.md", docs / "developing.md", {"README.md": "index.md"})
     config = {
@@ -136,10 +169,12 @@ def stage(run: bool = True, timeout: float = 900) -> Path:
                   "features": ["navigation.sections", "navigation.top", "content.code.copy"],
                   "palette": {"primary": "indigo"}},
         "extra_css": ["extra.css"],
+        "extra_javascript": scripts,   # MathJax, from the site: math renders offline
+        # custom_mathjax_url "": mkdocs-jupyter adds no MathJax of its own (it would come from a CDN).
         "plugins": ["search", {"mkdocs-jupyter": {"execute": False, "include_source": True,
-                                                  "ignore_h1_titles": False}}],
+                                                  "ignore_h1_titles": False, "custom_mathjax_url": ""}}],
         "markdown_extensions": ["tables", "admonition", {"toc": {"permalink": True}},
-                                "pymdownx.highlight", "pymdownx.superfences"],
+                                "pymdownx.highlight", "pymdownx.superfences", {"pymdownx.arithmatex": {"generic": True}}],
         "nav": [{"Home": "index.md"}, {"Lessons": nav_lessons}, {"Exercises": nav_exercises},
                 {"Developing": "developing.md"}],
     }
@@ -148,9 +183,9 @@ def stage(run: bool = True, timeout: float = 900) -> Path:
     return path
 
 
-def build(out: Path, run: bool = True, timeout: float = 900) -> Path:
-    "Stage the site sources and build the site into `out`; returns `out`."
-    config = stage(run, timeout)
+def build(out: Path, run: bool = True, timeout: float = 900, only=None) -> Path:
+    "Stage the site sources and build the site into `out` (lessons: all, or those `only` names); returns `out`."
+    config = stage(run, timeout, only)
     out = Path(out).resolve()
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", str(config), "-d", str(out)]
     print("build_site:", " ".join(cmd), flush=True)
@@ -165,8 +200,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "_site"), help="output folder (default: _site)")
     ap.add_argument("--no-run", action="store_true", help="do not execute lessons that lack an executed copy")
     ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per lesson when executing")
+    ap.add_argument("--only", nargs="+", metavar="LESSON", help="only these lessons (stems or their starts, e.g. 04)")
     args = ap.parse_args(argv)
-    build(Path(args.out), run=not args.no_run, timeout=args.timeout)
+    build(Path(args.out), run=not args.no_run, timeout=args.timeout, only=args.only)
     return 0
 
 
