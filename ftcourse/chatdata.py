@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -273,10 +272,10 @@ class UnreadableFile(Exception):
 def _read_lines(path) -> list[str]:
     path = Path(path)
     try: return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError: raise UnreadableFile(f"{path}: no such file")
-    except IsADirectoryError: raise UnreadableFile(f"{path} is a folder, not a JSONL file")
-    except UnicodeDecodeError as e: raise UnreadableFile(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8")
-    except OSError as e: raise UnreadableFile(f"{path}: {e.strerror}")
+    except FileNotFoundError: raise UnreadableFile(f"{path}: no such file") from None
+    except IsADirectoryError: raise UnreadableFile(f"{path} is a folder, not a JSONL file") from None
+    except UnicodeDecodeError as e: raise UnreadableFile(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except OSError as e: raise UnreadableFile(f"{path}: {e.strerror}") from None
 
 def validate_file(path, validation=None, counter: TokenCounter | None = None) -> dict:
     "Validate a training JSONL file (and optionally a validation file). Returns `{'train': Report, 'validation': Report|None}`."

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id, tokenize_chat  # chat data, one place
+from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id, tokenize_chat  # noqa: F401 (chat data, one place; still importable from here)
 from .config import Preset, preset
 
 # %% auto #0

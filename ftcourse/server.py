@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # chat data in one place (`tokenize_chat` also stays importable from here)
-from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_chat, validate_examples
+from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_chat, validate_examples  # noqa: F401 (tokenize_chat: still importable from here)
 
 # %% auto #0
 __all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto', 'Epochs',
@@ -428,7 +428,7 @@ class DataDirLock:
         f = open(self.path, "a+", encoding="utf-8")
         try: import fcntl
         except ImportError:  # Windows: no flock; say so rather than pretend
-            warnings.warn(f"{self.path.parent} is not locked on this platform: do not start two servers on it.")
+            warnings.warn(f"{self.path.parent} is not locked on this platform: do not start two servers on it.", stacklevel=2)
         else:
             try: fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -869,7 +869,7 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
         return Response(svc.file_content(file_id), media_type="application/octet-stream")
 
     @app.post("/v1/fine_tuning/jobs")
-    def create_job(req: JobRequest = json_body(JobRequest)): return svc.create_job(req)
+    def create_job(req: JobRequest = json_body(JobRequest)): return svc.create_job(req)  # noqa: B008 (a dependency, like Depends)
 
     @app.get("/v1/fine_tuning/jobs")
     def list_jobs(limit: int = Query(20, ge=1, le=100), after: Optional[str] = None):
@@ -900,7 +900,7 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
     def delete_model(model_id: str): return svc.delete_model(model_id)
 
     @app.post("/v1/chat/completions")
-    def chat(req: ChatRequest = json_body(ChatRequest)): return svc.chat(req)
+    def chat(req: ChatRequest = json_body(ChatRequest)): return svc.chat(req)  # noqa: B008 (a dependency, like Depends)
 
     return app
 
