@@ -14,9 +14,9 @@ from pathlib import Path
 __all__ = ['RESNET50_MACS', 'T4_IMAGES_PER_S', 'T4', 'CUDA_CONTEXT_GIB', 'DOWNLOAD_BYTES_PER_S', 'COLAB_CPU_CORES', 'TASKS',
            'ENCODERS', 'TECHNIQUES', 'GPU', 'resources_dir', 'config_path', 'model_config', 'empty_model',
            'count_params', 'forward_flops_per_token', 'training_flops', 'cnn_profile', 'activation_values_per_token',
-           'transformer_memory', 'cnn_memory', 'Work', 'estimate', 'totals']
+           'transformer_memory', 'inference_memory', 'cnn_memory', 'Work', 'estimate', 'totals']
 
-# %% ../nbs/core_sizing.ipynb #582ed324
+# %% ../nbs/core_sizing.ipynb #707da860
 RESNET50_MACS = 4.089e9   # multiply-adds per 224-px image: torchvision's ResNet50_Weights.IMAGENET1K_V2.meta["_ops"]
 T4_IMAGES_PER_S = {"fp32": 428, "fp16": 1165}  # NVIDIA DeepLearningExamples, ResNet50 v1.5 for PyTorch, T4, batch 64
 
@@ -34,7 +34,7 @@ class GPU:
             raise ValueError(f"{self.name}: no throughput for precision {precision!r}; known: {', '.join(self.flops)}")
         return flops / self.flops[precision]
 
-T4 = GPU("Tesla T4", memory_gib=15.0, flops={k: 2 * RESNET50_MACS * v for k, v in T4_IMAGES_PER_S.items()},
+T4 = GPU("Tesla T4", memory_gib=14.56, flops={k: 2 * RESNET50_MACS * v for k, v in T4_IMAGES_PER_S.items()},
          bandwidth=0.5 * 320e9)
 
 # %% ../nbs/core_sizing.ipynb #4720953d
@@ -196,6 +196,16 @@ def transformer_memory(config, technique: str, counts: dict, batch_size: int = 4
     parts = {k: v / 2 ** 20 for k, v in
              {"weights": weights, "gradients": grads, "optimizer": optim, "activations": acts}.items()}
     return {**parts, "total": sum(parts.values())}
+
+# %% ../nbs/core_sizing.ipynb #f9d052fb
+def inference_memory(config, weights_mib: float, batch_size: int, seq_len: int, act_bytes: int = 2,
+                     lm_head: bool = True) -> dict:
+    "Memory (MiB) of a forward pass without gradients: `weights_mib`, one layer's activations at a time, and a language model's logits (float32 copy included)."
+    a = activation_values_per_token(config)
+    tokens = batch_size * seq_len
+    acts = tokens * (a["per_layer"] * act_bytes + a["mask_bytes_per_layer"])
+    if lm_head: acts += tokens * a["vocab"] * (act_bytes + 4)
+    return {"weights": weights_mib, "activations": acts / 2 ** 20, "total": weights_mib + acts / 2 ** 20}
 
 # %% ../nbs/core_sizing.ipynb #b3f78b98
 def cnn_memory(profile, batch_size: int, trainable_from: str | None, weight_bytes: int = 4, act_bytes: int = 4,
