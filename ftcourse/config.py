@@ -130,7 +130,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         n_train=48, n_test=12, epochs=2, batch_size=4, lr=2e-4, max_length=160,
                         extra={"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]}),
         "full": Preset("lora", "full", model="mistralai/Mistral-7B-v0.1", data="support_chat",
-                       n_train=48, n_test=12, epochs=3, batch_size=4, lr=2e-4, max_length=512,
+                       n_train=48, n_test=12, epochs=3, batch_size=4, lr=2e-4, max_length=256,
                        extra={"r": 16, "alpha": 32, "target_modules": ["q_proj", "v_proj"]}),
     },
     "ner": {
@@ -144,7 +144,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         n_train=300, n_test=100, epochs=3, batch_size=8, lr=1e-4, max_length=256,
                         extra={"doc_stride": 64, "head_lr": 1e-2, "lr_schedule": "constant_with_warmup"}),
         "full": Preset("qa", "full", model="bert-base-uncased", data="squad",
-                       n_train=87_599, n_test=10_570, epochs=2, batch_size=16, lr=3e-5, max_length=384,
+                       n_train=40_000, n_test=10_570, epochs=2, batch_size=16, lr=3e-5, max_length=384,
                        extra={"doc_stride": 128}),
     },
 }

@@ -19,9 +19,8 @@ from .config import Preset, preset
 
 # %% auto #0
 __all__ = ['TECHNIQUES', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config', 'add_lora', 'lora_params',
-           'lora_params_cli', 'param_breakdown', 'activation_values_per_token', 'estimate_memory', 'current_rss_mb',
-           'run_technique', 'benchmark', 'generate_replies', 'train_steps', 'quantization_config', 'load_for_training',
-           'train_distributed']
+           'lora_params_cli', 'param_breakdown', 'estimate_memory', 'current_rss_mb', 'run_technique', 'benchmark',
+           'generate_replies', 'train_steps', 'quantization_config', 'load_for_training', 'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
 from .train import quiet_peft  # one place for the peft/transformers warning filter
@@ -96,52 +95,19 @@ def param_breakdown(config, r: int = 8, target_modules=("q_proj", "v_proj")) -> 
             "lora_inputs": sum(m.in_features for m in targeted)}
 
 # %% ../nbs/04_lora_qlora.ipynb #ce5fcb58
-def activation_values_per_token(config) -> dict:
-    "Values a decoder layer keeps for the backward pass, per token: those scaling with width, and with sequence length."
-    c = load_config(config)
-    h, i = c.hidden_size, c.intermediate_size
-    heads = c.num_attention_heads
-    kv = (getattr(c, "num_key_value_heads", None) or heads) * (h // heads)
-    # 2 RMSNorms (2h each), q/k/v input (h), RoPE (2(h+kv)), attention q,k,v,out (2h+2kv), o_proj input (h),
-    # gated MLP: input (h) and 4 tensors of width i (gate, up, silu(gate), product)
-    return {"per_layer": 11 * h + 4 * kv + 4 * i, "attention_scores_per_layer": heads, "vocab": c.vocab_size,
-            "layers": c.num_hidden_layers, "hidden": h}
+from .sizing import transformer_memory  # the formula lives in the foundation (activations: sizing.activation_values_per_token)
 
 def estimate_memory(config, technique: str = "lora", r: int = 8, target_modules=("q_proj", "v_proj"),
                     batch_size: int = 4, seq_len: int = 512, weight_bytes: int = 2, act_bytes: int | None = None,
                     gradient_checkpointing: bool = False, attention_scores: bool = False,
                     lora_dropout: float = 0.05, double_quant: bool = True, mixed_precision: bool = True,
                     counts: dict | None = None) -> dict:
-    "Memory (MiB) to fine-tune the model of `config` by `technique`: weights, gradients, AdamW states, activations."
+    "Memory (MiB) to fine-tune the model of `config` by `technique`: weights, gradients, AdamW states, activations (`ftcourse.sizing.transformer_memory` on `param_breakdown`'s counts)."
     if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
-    n = counts or param_breakdown(config, r, target_modules)
-    a = activation_values_per_token(config)
-    act_bytes = act_bytes or weight_bytes
-    if technique == "qlora":   # NF4: half a byte a weight, plus its block scales (64 weights share one)
-        scale = 1 / 64 + 4 / (64 * 256) if double_quant else 4 / 64
-        weights = n["quantised"] * (0.5 + scale) + (n["total"] - n["quantised"]) * 4  # the rest is cast to fp32
-    else:
-        weights = n["total"] * weight_bytes
-    if technique == "full":
-        if weight_bytes < 4 and not mixed_precision:   # pure 16-bit training: moments in 16 bits, no fp32 copy
-            grads, optim = n["total"] * weight_bytes, n["total"] * 2 * weight_bytes
-        else:                  # AdamW: two fp32 moments; mixed precision also keeps an fp32 copy to update
-            master = 4 * n["total"] if weight_bytes < 4 else 0
-            grads, optim = n["total"] * weight_bytes, n["total"] * 8 + master
-    else:                      # peft keeps adapters in fp32: weight, gradient, two moments
-        weights += n["lora"] * 4
-        grads, optim = n["lora"] * 4, n["lora"] * 8
-    tokens = batch_size * seq_len
-    per_layer = a["hidden"] if gradient_checkpointing else a["per_layer"]
-    if attention_scores and not gradient_checkpointing: per_layer += a["attention_scores_per_layer"] * seq_len
-    acts = tokens * a["layers"] * per_layer * act_bytes
-    if technique != "full" and lora_dropout > 0:  # each adapter keeps its dropped-out input and the dropout mask
-        acts += tokens * n.get("lora_inputs", 0) * (act_bytes + 1)
-    if gradient_checkpointing: acts += tokens * a["per_layer"] * act_bytes       # one layer recomputed at a time
-    acts += tokens * a["vocab"] * (2 * act_bytes + 8)  # logits and their gradient, fp32 log-probabilities and theirs
-    parts = {k: v / 2 ** 20 for k, v in
-             {"weights": weights, "gradients": grads, "optimizer": optim, "activations": acts}.items()}
-    return {**parts, "total": sum(parts.values())}
+    return transformer_memory(load_config(config), technique, counts or param_breakdown(config, r, target_modules),
+                              batch_size=batch_size, seq_len=seq_len, weight_bytes=weight_bytes, act_bytes=act_bytes,
+                              gradient_checkpointing=gradient_checkpointing, attention_scores=attention_scores,
+                              lora_dropout=lora_dropout, double_quant=double_quant, mixed_precision=mixed_precision)
 
 # %% ../nbs/04_lora_qlora.ipynb #cbe45854
 TECHNIQUES = ("full", "lora", "qlora")
