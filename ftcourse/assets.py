@@ -10,6 +10,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,17 +142,21 @@ def smollm2_dir() -> Path:
     print(f"Converting {gguf.name} to a model folder in {out} (once, ~20 s)...", file=sys.stderr)
     gguf_model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if tokenizer.pad_token is None:  # transformers < 5.24 reads no padding token from the GGUF file: use the one 5.24 reads
+        tokenizer.pad_token = "<|im_end|>"
     config = gguf_model.config
     if hasattr(config, "quantization_config"): del config.quantization_config  # weights are now plain floats
     model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(gguf_model.state_dict())
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = out.with_name(f"{out.name}.{uuid.uuid4().hex}.tmp")  # unique: two processes may convert at once
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / stamp.name).write_text(json.dumps(source))
     shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)  # appears complete or not at all
+    try: tmp.rename(out)  # appears complete or not at all
+    except OSError:       # another process put its (identical) conversion there first
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (stamp.is_file() and json.loads(stamp.read_text()) == source): raise
     return out
 
 # %% ../nbs/core_assets.ipynb #7723f1e9
