@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'REHEARSAL_ENV', 'RUNS_ENV', 'PRESETS', 'REHEARSAL', 'get_scale', 'rehearsing',
-           'set_scale', 'rehearsal_env', 'cache_dir', 'runs_dir', 'Preset', 'preset']
+           'set_scale', 'rehearsal_env', 'cache_dir', 'runs_dir', 'Preset', 'preset', 'course_source']
 
 # %% ../nbs/core_config.ipynb #2f74ee4c
 SCALES = ("small", "full")
@@ -174,3 +174,19 @@ def preset(lesson: str, scale: str | None = None, rehearsal: bool | None = None)
     changes = dict(REHEARSAL[lesson])
     if "extra" in changes: changes["extra"] = {**p.extra, **changes["extra"]}
     return p.but(**changes)
+
+# %% ../nbs/core_config.ipynb #c0urse5rd
+def course_source(settings_ini=None) -> dict:
+    "The course's repository (`git_url`), `version` and the git `ref` learners install (`colab_ref`, default `v{version}`), from settings.ini."
+    from configparser import ConfigParser
+    cfg = ConfigParser(delimiters=["="])
+    if cfg.read(settings_ini or Path(__file__).resolve().parent.parent / "settings.ini"):  # a checkout of the course
+        d = cfg["DEFAULT"]
+        git_url, version, ref = d.get("git_url", ""), d.get("version", ""), d.get("colab_ref", "").strip()
+    else:                                                                    # an installed package
+        from ftcourse import __version__
+        from ftcourse._modidx import d as modidx
+        git_url, version, ref = modidx["settings"]["git_url"], __version__, ""
+    if not git_url or not version: raise KeyError("settings.ini needs `git_url` and `version`")
+    return {"git_url": git_url.rstrip("/").removesuffix(".git"), "version": version, "ref": ref or f"v{version}"}
+

@@ -20,18 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GITHUB_URL', 'GRADING_MODULES', 'BADGE_ID', 'INSTALL_ID', 'MAX_SUBMISSION_MB', 'HIDDEN_MARK', 'MIN_SCRUB_CHARS',
-           'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'MAX_OUTPUT_CHARS', 'GRADER_VERSION',
-           'GradingUnavailable', 'grading_install_line', 'require_grading_extra', 'colab_url', 'install_cell_source',
-           'add_colab_cells', 'prepare_release', 'generate_student_version', 'student_and_notebook',
-           'hidden_test_lines', 'AssignmentInfo', 'check_submission', 'Limits', 'scrub_text', 'scrub_traceback',
-           'scrub_hidden', 'bwrap_path', 'SandboxSpec', 'prepare_sandbox', 'bwrap_command', 'hidden_paths',
-           'sandbox_mode', 'install_audit_hook', 'run_sandboxed_kernel', 'sandbox_kernel_manager', 'grade_in_worker',
-           'summarize', 'write_gradebook', 'collect_submissions', 'run_worker', 'GradingRun', 'Chosen', 'choose_files',
-           'run_job', 'collect_feedback', 'grade_student', 'grade_assignment', 'grade_notebook', 'grade_cli']
+__all__ = ['GITHUB_URL', 'COURSE_REF', 'GRADING_MODULES', 'BADGE_ID', 'INSTALL_ID', 'MAX_SUBMISSION_MB', 'HIDDEN_MARK',
+           'MIN_SCRUB_CHARS', 'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'MAX_OUTPUT_CHARS',
+           'GRADER_VERSION', 'GradingUnavailable', 'grading_install_line', 'require_grading_extra', 'colab_url',
+           'install_cell_source', 'add_colab_cells', 'prepare_release', 'generate_student_version',
+           'student_and_notebook', 'hidden_test_lines', 'AssignmentInfo', 'check_submission', 'Limits', 'scrub_text',
+           'scrub_traceback', 'scrub_hidden', 'bwrap_path', 'SandboxSpec', 'prepare_sandbox', 'bwrap_command',
+           'hidden_paths', 'sandbox_mode', 'install_audit_hook', 'run_sandboxed_kernel', 'sandbox_kernel_manager',
+           'grade_in_worker', 'summarize', 'write_gradebook', 'collect_submissions', 'run_worker', 'GradingRun',
+           'Chosen', 'choose_files', 'run_job', 'collect_feedback', 'grade_student', 'grade_assignment',
+           'grade_notebook', 'grade_cli']
 
 # %% ../nbs/tool_grading.ipynb #86fe67f6
-GITHUB_URL = "https://github.com/ftcourse/ftcourse"
+from .config import course_source
+GITHUB_URL, COURSE_REF = course_source()["git_url"], course_source()["ref"]   # one place: settings.ini
 GRADING_MODULES = ("nbgrader", "jupyter_client", "ipykernel", "nbconvert", "nbformat", "alembic", "sqlalchemy", "psutil")
 
 class GradingUnavailable(RuntimeError):
@@ -39,7 +41,7 @@ class GradingUnavailable(RuntimeError):
 
 def grading_install_line() -> str:
     "The command that installs the `grading` extra into this Python environment."
-    return f'{sys.executable} -m pip install "ftcourse[grading] @ git+{GITHUB_URL}"'
+    return f'{sys.executable} -m pip install "ftcourse[grading] @ git+{GITHUB_URL}@{COURSE_REF}"'
 
 def require_grading_extra() -> None:
     "Import what grading needs; raise `GradingUnavailable` naming the missing module and the install line."
@@ -73,7 +75,7 @@ def install_cell_source() -> str:
     "Source of the install cell: on Colab, install the course and its offline assets; elsewhere, do nothing."
     from ftcourse.assets import install_command
     assets = install_command().split()[1:]          # "pip install --no-deps a==1 b==2" -> ["install", ...]
-    course = ["install", "-q", f"ftcourse @ git+{GITHUB_URL}"]
+    course = ["install", "-q", f"ftcourse @ git+{GITHUB_URL}@{COURSE_REF}"]   # a tag, not a moving branch
     pip = lambda args: f"    subprocess.run([sys.executable, {', '.join(json.dumps(a) for a in ['-m', 'pip', *args])}], check=True)"
     return "\n".join([
         "# Setup (runs only on Colab; locally the course is installed already). Do not edit.",

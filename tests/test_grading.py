@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ftcourse.config import course_source
+
 from ftcourse.grading import (SANDBOX_MODES, AssignmentInfo, Limits, _grade_id, collect_submissions,
                               generate_student_version, grade_assignment, grade_notebook, prepare_release,
                               sandbox_mode, student_and_notebook)
@@ -260,7 +262,8 @@ def test_release_gets_colab_cells(tmp_path):
     assert "colab.research.google.com/github/ftcourse/ftcourse/blob/main/exercises/release/00_warmup/warmup.ipynb" \
         in nb.cells[0].source
     assert 'if "google.colab" in sys.modules:' in nb.cells[1].source
-    assert "ftcourse @ git+https://github.com/ftcourse/ftcourse" in nb.cells[1].source
+    src = course_source()
+    assert f"ftcourse @ git+{src['git_url']}@{src['ref']}" in nb.cells[1].source   # pinned, from settings.ini
     assert sum("google.colab" in c.source for c in nb.cells) == 1
 
 

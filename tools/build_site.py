@@ -35,7 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "artifacts" / "site_src"
 EXECUTED = [ROOT / "artifacts" / "lessons", ROOT / "artifacts" / "executed" / "nbs"]
 SITE_URL = "https://ftcourse.github.io/ftcourse/"
-REPO_URL = "https://github.com/ftcourse/ftcourse"
+sys.path.insert(0, str(ROOT))
+from ftcourse.config import course_source  # noqa: E402  (the repository address, from settings.ini)
+
+REPO_URL = course_source()["git_url"]
 
 
 def lessons(only=None) -> list:

@@ -32,7 +32,6 @@ import functools
 import json
 import math
 import sys
-from configparser import ConfigParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,14 +40,11 @@ COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
 def settings() -> dict:
-    "The repository's `git_url`, `version` and `colab_ref` (default: the version tag `v{version}`) from settings.ini."
-    cfg = ConfigParser(delimiters=["="])
-    if not cfg.read(ROOT / "settings.ini"): raise FileNotFoundError(f"{ROOT / 'settings.ini'} is missing")
-    d = cfg["DEFAULT"]
-    for key in ("git_url", "version"):
-        if not d.get(key): raise KeyError(f"settings.ini has no `{key}`: the Colab cells need it")
-    return {"git_url": d["git_url"].rstrip("/").removesuffix(".git"), "version": d["version"],
-            "colab_ref": d.get("colab_ref", "").strip() or f"v{d['version']}"}
+    "The repository's `git_url`, `version` and `colab_ref` (default: the version tag `v{version}`): `ftcourse.config.course_source`, read from settings.ini."
+    sys.path.insert(0, str(ROOT))
+    from ftcourse.config import course_source
+    src = course_source(ROOT / "settings.ini")
+    return {"git_url": src["git_url"], "version": src["version"], "colab_ref": src["ref"]}
 
 
 def course_requirement() -> str:
