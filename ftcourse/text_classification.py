@@ -29,7 +29,7 @@ def classification_metrics(y_true, y_pred) -> dict:
     "Accuracy and macro-averaged F1 (scikit-learn) of predicted class ids against true ones."
     from sklearn.metrics import accuracy_score, f1_score
     return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+            "f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}  # 0/0 for a class never predicted: 0 (lesson 7)
 
 # %% ../nbs/03_text_classification.ipynb #0e5306da
 def baseline_models() -> dict:
