@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['REASONS', 'USE_CASES', 'row_shape', 'prompt_text', 'full_text', 'pair_problems', 'chat_problems', 'field_problems',
-           'normalize_text', 'shingles', 'jaccard', 'NearDuplicateIndex', 'Cleaned', 'label_balance', 'clean',
-           'make_messy_dataset', 'schedule_lrs', 'accumulated_gradients', 'tiny_bert_classifier', 'lr_range_test',
-           'suggest_lr', 'tensorboard_logging_dir', 'Evaluation', 'evaluate_classifier', 'text_predictor',
+__all__ = ['REASONS', 'USE_CASES', 'MEASURED_COLUMNS', 'row_shape', 'prompt_text', 'full_text', 'pair_problems', 'chat_problems',
+           'field_problems', 'normalize_text', 'shingles', 'jaccard', 'NearDuplicateIndex', 'Cleaned', 'label_balance',
+           'clean', 'make_messy_dataset', 'schedule_lrs', 'accumulated_gradients', 'tiny_bert_classifier',
+           'lr_range_test', 'suggest_lr', 'tensorboard_logging_dir', 'sentence_features', 'train_head', 'over_seeds',
+           'seed_spread', 'compare_over_seeds', 'Evaluation', 'evaluate_classifier', 'text_predictor',
            'image_predictor', 'token_predictor', 'tensorboard_scalars', 'StopAtStep', 'max_param_diff',
            'training_memory', 'technique_table']
 
@@ -318,6 +319,66 @@ def tensorboard_logging_dir(path):
         if old is None: os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
         else: os.environ["TENSORBOARD_LOGGING_DIR"] = old
 
+# %% ../nbs/07_best_practices.ipynb #ee7eee38
+def sentence_features(model, tokenizer, texts, max_length: int | None = None, batch_size: int = 64) -> np.ndarray:
+    "One fixed vector per text: an encoder's last hidden states averaged over the real tokens (attention mask), in the texts' order."
+    import torch
+    texts = list(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))   # similar lengths per batch: little padding
+    model.eval()
+    device = next(model.parameters()).device
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            enc = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt").to(device)
+            hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
+    return out
+
+def train_head(x_train, y_train, x_test, y_test, seed: int = 0, lr: float = 1e-3, epochs: int = 10,
+               batch_size: int = 32) -> float:
+    "Train lesson 1's `new_head` with AdamW on fixed feature vectors (feature extraction); its test accuracy. A fraction of a second per run."
+    import torch
+    from torch.nn import functional as F
+    from ftcourse.train import seed_everything
+    from ftcourse.transfer_learning import new_head
+    seed_everything(seed)                        # the head's initial weights and its dropout masks
+    x, y = torch.as_tensor(np.asarray(x_train), dtype=torch.float32), torch.as_tensor(np.asarray(y_train))
+    head = new_head(x.shape[1], int(max(np.max(y_train), np.max(y_test))) + 1)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr)
+    order = torch.Generator().manual_seed(seed)  # the order of the batches
+    for _ in range(epochs):
+        head.train()
+        for idx in torch.randperm(len(x), generator=order).split(batch_size):
+            loss = F.cross_entropy(head(x[idx]), y[idx])
+            optimizer.zero_grad(); loss.backward(); optimizer.step()
+    head.eval()
+    with torch.no_grad(): pred = head(torch.as_tensor(np.asarray(x_test), dtype=torch.float32)).argmax(-1).numpy()
+    return float((pred == np.asarray(y_test)).mean())
+
+def over_seeds(run, seeds, **kwargs) -> np.ndarray:
+    "One score per seed: `run(seed=s, **kwargs)` for each of `seeds`."
+    return np.array([run(seed=s, **kwargs) for s in seeds], dtype=float)
+
+def seed_spread(scores: dict) -> pd.DataFrame:
+    "Per condition (`{name: per-seed scores}`): number of seeds, mean, standard deviation between seeds, min and max."
+    return pd.DataFrame({name: {"seeds": len(v), "mean": np.mean(v), "std": np.std(v, ddof=1) if len(v) > 1 else np.nan,
+                                "min": np.min(v), "max": np.max(v)} for name, v in scores.items()}).T
+
+def compare_over_seeds(a, b, level: float = 0.95) -> dict:
+    """Two conditions run with the same seeds (paired): the mean difference `a - b`, its `level` t-interval
+    (`low`, `high`), in how many seeds `a` scored higher, and `real`: the interval excludes 0."""
+    from scipy import stats
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if len(d) < 2: raise ValueError("a spread needs at least two seeds per condition (three or more to trust it)")
+    half = stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    low, high = d.mean() - half, d.mean() + half
+    return {"diff": float(d.mean()), "low": float(low), "high": float(high), "a_higher": int((d > 0).sum()),
+            "seeds": len(d), "real": bool(low > 0 or high < 0)}
+
 # %% ../nbs/07_best_practices.ipynb #a33cdd8d
 @dataclass
 class Evaluation:
@@ -480,23 +541,28 @@ USE_CASES = {
     "lora": "large models on one GPU; near-full quality, tiny adapters to store and swap",
     "qlora": "the largest models on the smallest GPUs: 4-bit frozen base plus LoRA adapters",
 }
+MEASURED_COLUMNS = {"tokens_per_s": "tokens/s", "loss_before": "loss before", "loss_after": "loss after"}
 
 def technique_table(*frames) -> pd.DataFrame:
     """Merge measured rows (columns `technique`, `trainable_params`, `total_params`, and `memory_mb` or `peak_mb`;
-    optional `model`, `measured as`) into the summary table: trainable %, memory relative to `full` on the same
-    model, use case."""
+    optional `model`, `measured as`, `tokens_per_s`, `loss_before`, `loss_after`) into the summary table: trainable %,
+    memory relative to `full` on the same model, speed and held-out loss where measured, use case."""
     parts = []
     for df in frames:
         df = df.copy()
-        if "memory_mb" not in df: df["memory_mb"], df["measured as"] = df["peak_mb"], "peak RSS of the process"
+        if "memory_mb" not in df: df["memory_mb"], df["measured as"] = df["peak_mb"], "peak memory of the process"
         if "measured as" not in df: df["measured as"] = "tensors (weights, grads, Adam, saved activations)"
         if "model" not in df: df["model"] = "?"
-        parts.append(df[["technique", "model", "trainable_params", "total_params", "memory_mb", "measured as"]])
+        parts.append(df[["technique", "model", "trainable_params", "total_params", "memory_mb", "measured as"]
+                        + [c for c in MEASURED_COLUMNS if c in df]])
     t = pd.concat(parts, ignore_index=True)
     t["technique"] = t["technique"].str.lower()
     t["trainable %"] = (100 * t["trainable_params"] / t["total_params"]).round(3)
     full = t[t["technique"] == "full"].set_index("model")["memory_mb"]
     t["memory vs full"] = [round(m / full[mod], 2) if mod in full.index else np.nan
                            for m, mod in zip(t["memory_mb"], t["model"])]
+    t = t.rename(columns=MEASURED_COLUMNS)
     t["use case"] = t["technique"].map(USE_CASES).fillna("")
-    return t.set_index(["model", "technique"])
+    columns = ["trainable_params", "total_params", "trainable %", "memory_mb", "memory vs full", "measured as",
+               *[c for c in MEASURED_COLUMNS.values() if c in t], "use case"]
+    return t.set_index(["model", "technique"])[columns]

@@ -114,10 +114,13 @@ PRESETS: dict[str, dict[str, Preset]] = {
     "transfer_learning": {
         "small": Preset("transfer_learning", "small", model="asset:mobilenet_v2", data="mnist_subset",
                         n_train=1000, n_test=500, epochs=3, batch_size=32, lr=1e-3,
-                        extra={"image_size": 64, "unfreeze_blocks": 3, "unfreeze_epochs": 2}),
+                        extra={"image_size": 48, "unfreeze_blocks": 3, "unfreeze_epochs": 2,
+                               # lesson 1's step 3: more seeds of both recipes, and what it must show at this scale
+                               "extra_seeds": [43], "min_gain_over_scratch": 0.05, "scratch_min_acc": 0.2}),
         "full": Preset("transfer_learning", "full", model="resnet50", data="cifar10",
                        n_train=50_000, n_test=10_000, epochs=3, batch_size=64, lr=1e-3,
-                       extra={"image_size": 224, "unfreeze_blocks": 2, "unfreeze_epochs": 2}),
+                       extra={"image_size": 224, "unfreeze_blocks": 2, "unfreeze_epochs": 2,
+                              "extra_seeds": [], "min_gain_over_scratch": 0.05, "scratch_min_acc": 0.2}),
     },
     "text_classification": {
         "small": Preset("text_classification", "small", model="asset:minilm", data="tweet_sentiment",

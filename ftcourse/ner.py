@@ -16,7 +16,8 @@ from .datagen import ner_label_names
 # %% auto #0
 __all__ = ['entity_metrics', 'entity_report', 'most_frequent_tag_baseline', 'window_features', 'feature_baseline', 'b_to_i_ids',
            'align_labels', 'entity_types', 'entity_colors', 'alignment_table', 'style_alignment', 'tokenize_ner',
-           'predictions_to_tags', 'make_compute_metrics', 'predict_tags', 'render_entities']
+           'predictions_to_tags', 'make_compute_metrics', 'predict_tags', 'sentence_entity_counts', 'micro_f1',
+           'render_entities']
 
 # %% ../nbs/05_ner.ipynb #93b1a47e
 def entity_metrics(true_tags, pred_tags) -> dict:
@@ -179,6 +180,21 @@ def predict_tags(model, tokenizer, sentences, label_names, max_length: int | Non
                     previous = word
                 out.append(tags + ["O"] * (len(words) - len(tags)))
     return out
+
+# %% ../nbs/05_ner.ipynb #c5a1e170
+def sentence_entity_counts(true_tags, pred_tags) -> np.ndarray:
+    "Per sentence: `[correct, predicted, true]` entity counts (seqeval's entity extraction), shape (sentences, 3)."
+    from seqeval.metrics.sequence_labeling import get_entities
+    rows = []
+    for t, p in zip(true_tags, pred_tags):
+        true, pred = set(get_entities(list(t))), set(get_entities(list(p)))
+        rows.append([len(true & pred), len(pred), len(true)])
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+def micro_f1(counts) -> float:
+    "Micro-averaged entity F1 from `sentence_entity_counts` rows: 2 x correct / (predicted + true)."
+    counts = np.asarray(counts)
+    return float(2 * counts[:, 0].sum() / max(counts[:, 1].sum() + counts[:, 2].sum(), 1))
 
 # %% ../nbs/05_ner.ipynb #6d672d4c
 def render_entities(text: str, entities, colors: dict | None = None) -> str:

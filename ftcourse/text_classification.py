@@ -13,9 +13,9 @@ import pandas as pd
 from .config import Preset
 
 # %% auto #0
-__all__ = ['add_validation_split', 'classification_metrics', 'baselines', 'token_lengths', 'token_length_stats',
-           'pick_max_length', 'padding_cost', 'tokenize_dataset', 'label_maps', 'compute_metrics', 'make_training_args',
-           'log_curves', 'predict', 'most_confident_mistakes']
+__all__ = ['add_validation_split', 'classification_metrics', 'baseline_models', 'baselines', 'token_lengths',
+           'token_length_stats', 'pick_max_length', 'padding_cost', 'tokenize_dataset', 'label_maps', 'compute_metrics',
+           'make_training_args', 'log_curves', 'predict', 'most_confident_mistakes']
 
 # %% ../nbs/03_text_classification.ipynb #c19c29cd
 def add_validation_split(ds, size: float = 0.2, seed: int = 42, label_column: str = "label"):
@@ -29,21 +29,24 @@ def classification_metrics(y_true, y_pred) -> dict:
     "Accuracy and macro-averaged F1 (scikit-learn) of predicted class ids against true ones."
     from sklearn.metrics import accuracy_score, f1_score
     return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+            "f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}  # 0/0 for a class never predicted: 0 (lesson 7)
 
 # %% ../nbs/03_text_classification.ipynb #0e5306da
-def baselines(train, test, text_column: str = "text", label_column: str = "label") -> dict:
-    "Fit a majority-class and a TF-IDF + logistic-regression classifier on `train`; their metrics on `test`."
+def baseline_models() -> dict:
+    "Fresh, unfitted scikit-learn baselines by name: a majority-class classifier and TF-IDF + logistic regression."
     from sklearn.dummy import DummyClassifier
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+    return {"majority class": DummyClassifier(strategy="most_frequent"),
+            "TF-IDF + logistic regression": make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))}
+
+def baselines(train, test, text_column: str = "text", label_column: str = "label") -> dict:
+    "Fit each of `baseline_models()` on `train`; their metrics on `test`."
     x_train, y_train = list(train[text_column]), list(train[label_column])
     x_test, y_test = list(test[text_column]), list(test[label_column])
-    models = {"majority class": DummyClassifier(strategy="most_frequent"),
-              "TF-IDF + logistic regression": make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))}
     return {name: classification_metrics(y_test, model.fit(x_train, y_train).predict(x_test))
-            for name, model in models.items()}
+            for name, model in baseline_models().items()}
 
 # %% ../nbs/03_text_classification.ipynb #7f5c3f0e
 def token_lengths(tokenizer, texts) -> np.ndarray:

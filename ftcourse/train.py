@@ -18,8 +18,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'trainer_precision_args', 'count_parameters',
-           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'check_learning', 'plot_history',
-           'plot_confusion_matrix']
+           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'save_figures', 'load_figures',
+           'check_learning', 'plot_history', 'plot_confusion_matrix', 'bootstrap_diff']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
 def seed_everything(seed: int = 42) -> int:
@@ -107,6 +107,32 @@ def record_result(lesson: str, metric: str, value: float, baseline: float, basel
         (Path(folder) / f"{lesson}.json").write_text(json.dumps(row, indent=1))
     return row
 
+# %% ../nbs/core_train.ipynb #c0ac831b
+def save_figures(name: str, table, **meta) -> Path:
+    "Save a DataFrame of measured figures as `runs_dir()/<name>.json` with `meta` (what they were measured on) and the time."
+    import pandas as pd
+    from ftcourse.config import runs_dir
+    path = runs_dir() / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"meta": meta, "recorded": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "rows": json.loads(pd.DataFrame(table).to_json(orient="records"))}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)   # atomic: readers see the old file or the new one, never half of one
+    return path
+
+def load_figures(name: str, **expected):
+    "The DataFrame `save_figures` wrote under `name` if its metadata match `expected`, else None; `.attrs` holds `meta` and `recorded`."
+    import pandas as pd
+    from ftcourse.config import runs_dir
+    path = runs_dir() / f"{name}.json"
+    if not path.exists(): return None
+    record = json.loads(path.read_text())
+    if any(record["meta"].get(k) != v for k, v in expected.items()): return None
+    table = pd.DataFrame(record["rows"])
+    table.attrs.update(meta=record["meta"], recorded=record["recorded"])
+    return table
+
 # %% ../nbs/core_train.ipynb #323be2ca
 def check_learning(ok: bool, claim: str, detail: str = "") -> bool:
     "Assert a learning claim (`ok`), saying `claim` and `detail` (expected vs got) if it fails; under rehearsal print that it was not checked."
@@ -146,3 +172,20 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize: bool = False, 
                 xticklabels=names, yticklabels=names, ax=ax)
     ax.set_xlabel("predicted"); ax.set_ylabel("true"); ax.set_title(title)
     return cm
+
+# %% ../nbs/core_train.ipynb #8798d079
+def bootstrap_diff(a, b, stat=None, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
+    """Paired bootstrap of `stat(a) - stat(b)` over test examples. `a`, `b`: per-example scores of two models on the same
+    examples (first axis = example; e.g. 1/0 for right/wrong); `stat` (default: the mean) turns a resample into one score.
+    Returns the difference, the `level` interval (`low`, `high`) and `a_wins`, the share of resamples where `a` scores higher."""
+    import numpy as np
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) != len(b): raise ValueError(f"paired scores needed: {len(a)} examples for a, {len(b)} for b")
+    stat = stat or np.mean
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = rng.integers(0, len(a), len(a))
+        diffs[i] = stat(a[idx]) - stat(b[idx])
+    low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
+    return {"diff": float(stat(a) - stat(b)), "low": float(low), "high": float(high), "a_wins": float((diffs > 0).mean())}

@@ -21,7 +21,8 @@ from .train import plot_history
 # %% auto #0
 __all__ = ['WEIGHTS', 'BATCHNORMS', 'architecture', 'weights_for', 'image_transforms', 'ImageArrayDataset', 'make_loaders',
            'head_name', 'new_head', 'build_model', 'freeze_backbone', 'train_mode', 'train_epoch', 'evaluate', 'fit',
-           'plot_curves', 'backbone_blocks', 'unfreeze_last_blocks', 'param_groups', 'show_predictions']
+           'unfreeze_schedule', 'run_recipe', 'start_runs', 'plot_curves', 'backbone_blocks', 'unfreeze_last_blocks',
+           'param_groups', 'show_predictions']
 
 # %% ../nbs/01_transfer_learning.ipynb #1bde7045
 WEIGHTS = {"mobilenet_v2": models.MobileNet_V2_Weights.IMAGENET1K_V1,
@@ -164,6 +165,58 @@ def fit(model: nn.Module, train_dl: DataLoader, test_dl: DataLoader, optimizer: 
         print(f"{stage} epoch {epoch}: train loss {tr['loss']:.3f} acc {tr['acc']:.3f} | "
               f"test loss {te['loss']:.3f} acc {te['acc']:.3f}")
     return history
+
+# %% ../nbs/01_transfer_learning.ipynb #50ca5db1
+def unfreeze_schedule(blocks: int, stages: int) -> list[int]:
+    "How many of the last backbone blocks train in each of `stages` one-epoch unfreezing stages: even steps up to `blocks`."
+    return [round(blocks * (i + 1) / stages) for i in range(stages)]
+
+def run_recipe(p: Preset, recipe: str, seed: int, device=None) -> dict:
+    """One whole run of this lesson's experiment with `seed`, evaluated once at the end. `"pretrained"`: ImageNet backbone
+    frozen and a new head for `p.epochs`, then `unfreeze_schedule` stages (runs (a) + (b)); `"scratch"`: random weights,
+    all trainable, AdamW at `p.lr` for the same number of epochs (run (d)). Test accuracy and seconds per epoch."""
+    import time
+    from ftcourse.data import load
+    from ftcourse.train import get_device, seed_everything
+    if recipe not in ("pretrained", "scratch"): raise ValueError(f"recipe is 'pretrained' or 'scratch', not {recipe!r}")
+    device = torch.device(device or get_device())
+    if device.type == "cpu" and p.scale == "small": torch.set_num_threads(1)   # as the lesson does
+    size, blocks, stages = p.extra["image_size"], p.extra["unfreeze_blocks"], p.extra["unfreeze_epochs"]
+    seed_everything(seed)
+    train_dl, test_dl = make_loaders(load(p), weights_for(p), size, p.batch_size, hflip=p.data == "cifar10")
+    start = time.perf_counter()
+    if recipe == "pretrained":
+        model = freeze_backbone(build_model(p)).to(device)
+        optimizer = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=p.lr)
+        for _ in range(p.epochs): train_epoch(model, train_dl, optimizer, device)
+        for n in unfreeze_schedule(blocks, stages):
+            unfreeze_last_blocks(model, n)
+            train_epoch(model, train_dl, torch.optim.AdamW(param_groups(model, lr=p.lr / 3, decay=0.5)), device)
+    else:
+        model = build_model(p, pretrained=False).to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=p.lr)
+        for _ in range(p.epochs + stages): train_epoch(model, train_dl, optimizer, device)
+    epochs = p.epochs + stages
+    return {"recipe": recipe, "seed": seed, "epochs": epochs, "test acc": evaluate(model, test_dl, device)["acc"],
+            "seconds per epoch": (time.perf_counter() - start) / epochs}
+
+def start_runs(p: Preset, jobs, workers: int | None = None) -> list:
+    """Start `run_recipe(p, recipe, seed)` for each `(recipe, seed)` of `jobs` in background processes, at most `workers`
+    at a time (default: one per core this process leaves free, at least one). Returns their futures, in order."""
+    import multiprocessing, os
+    from concurrent.futures import ProcessPoolExecutor
+    import ftcourse.transfer_learning as module   # the processes receive the package's function, by module and name
+    jobs = list(jobs)
+    if not jobs: return []
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":   # processes forked from one that imported torch once: fast starts
+        ctx.set_forkserver_preload(["torch", "torchvision", "ftcourse.transfer_learning"])
+    free = max(1, (os.cpu_count() or 2) - torch.get_num_threads())
+    pool = ProcessPoolExecutor(max_workers=min(len(jobs), workers or free), mp_context=ctx)
+    futures = [pool.submit(module.run_recipe, p, recipe, seed) for recipe, seed in jobs]
+    pool.shutdown(wait=False)   # the pool ends by itself once the last run is done
+    return futures
 
 # %% ../nbs/01_transfer_learning.ipynb #971bc914
 def plot_curves(history: dict, stage_starts: dict | None = None, title: str = ""):

@@ -209,3 +209,51 @@ def test_evaluate_classifier_with_a_token_classifier_like_lesson_5s():
     n_words = sum(len(t) for t in tags)
     assert ev.confusion.shape == (len(names), len(names)) and ev.confusion.sum() == n_words
     assert len(ev.y_true) == len(ev.y_pred) == n_words
+
+
+def test_technique_table_keeps_measured_speed_and_loss():
+    rows = pd.DataFrame([{"technique": "full", "model": "m", "trainable_params": 100, "total_params": 100, "memory_mb": 10.0}])
+    llm = pd.DataFrame([{"technique": "full", "trainable_params": 50, "total_params": 50, "peak_mb": 8.0,
+                         "tokens_per_s": 100.0, "loss_before": 3.0, "loss_after": 2.0},
+                        {"technique": "lora", "trainable_params": 1, "total_params": 51, "peak_mb": 6.0,
+                         "tokens_per_s": 150.0, "loss_before": 3.0, "loss_after": 2.5}]).assign(model="llm")
+    t = bp.technique_table(rows, llm)
+    assert t.loc[("llm", "lora"), "tokens/s"] == 150.0 and t.loc[("llm", "full"), "loss after"] == 2.0
+    assert np.isnan(t.loc[("m", "full"), "tokens/s"])              # not measured for that row: shown as missing
+    assert list(t.columns)[-1] == "use case"
+
+
+def test_seed_comparison_tells_signal_from_noise():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.8, 0.02, 8)
+    real = bp.compare_over_seeds(base + 0.03, base)                  # the same seeds, consistently 0.03 better
+    assert real["real"] and real["a_higher"] == 8 and abs(real["diff"] - 0.03) < 1e-9
+    noise = bp.compare_over_seeds(base, rng.permutation(base))       # the same numbers, shuffled: no difference
+    assert not noise["real"] and noise["low"] < 0 < noise["high"]
+    with pytest.raises(ValueError, match="at least two seeds"):
+        bp.compare_over_seeds([0.8], [0.7])
+    table = bp.seed_spread({"a": [0.8, 0.9], "b": [0.5]})
+    assert table.loc["a", "seeds"] == 2 and abs(table.loc["a", "std"] - np.std([0.8, 0.9], ddof=1)) < 1e-12
+    assert np.isnan(table.loc["b", "std"])
+
+
+def test_train_head_learns_and_is_reproducible():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(300, 16)), rng.integers(0, 3, 300)
+    x[np.arange(300), y] += 3                                       # the label is readable from the features
+    args = (x[:200], y[:200], x[200:], y[200:])
+    assert bp.train_head(*args, seed=0) > 0.8
+    assert bp.over_seeds(bp.train_head, [0, 1], x_train=x[:200], y_train=y[:200], x_test=x[200:], y_test=y[200:]).tolist() \
+        == [bp.train_head(*args, seed=0), bp.train_head(*args, seed=1)]
+
+
+def test_sentence_features_keep_order_and_ignore_padding():
+    from transformers import AutoModel, AutoTokenizer
+    from ftcourse.assets import model_source
+    tok = AutoTokenizer.from_pretrained(model_source("asset:minilm"))
+    model = AutoModel.from_pretrained(model_source("asset:minilm"))
+    texts = ["a much longer sentence about a delayed flight and a lost bag", "hi", "thanks for the upgrade"]
+    together = bp.sentence_features(model, tok, texts, batch_size=3)
+    alone = np.concatenate([bp.sentence_features(model, tok, [t]) for t in texts])
+    assert together.shape == (3, model.config.hidden_size)
+    assert np.allclose(together, alone, atol=1e-5)                  # padding in a batch changes nothing; order kept

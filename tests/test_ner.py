@@ -196,3 +196,13 @@ def test_render_entities():
                                                 {"start": 2, "end": 5, "entity": "I-PER", "score": 0.5}])
     assert html.count("<mark") == 1 and ">PER<" in html
     assert ner.render_entities("plain", []).endswith("plain</div>")
+
+
+def test_sentence_entity_counts_give_seqeval_micro_f1():
+    "Per-sentence (correct, predicted, true) counts recompute seqeval's micro F1, also for malformed predictions."
+    true = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"], ["O", "O"]]
+    pred = [["B-PER", "I-PER", "O", "O"], ["I-ORG", "O"], ["B-MISC", "O"]]   # an I- without B- still starts an entity
+    counts = ner.sentence_entity_counts(true, pred)
+    assert counts.tolist() == [[1, 1, 2], [1, 1, 1], [0, 1, 0]]
+    assert abs(ner.micro_f1(counts) - ner.entity_metrics(true, pred)["f1"]) < 1e-12
+    assert ner.micro_f1(np.zeros((0, 3))) == 0.0
