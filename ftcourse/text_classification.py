@@ -14,8 +14,8 @@ from .config import Preset
 
 # %% auto #0
 __all__ = ['add_validation_split', 'classification_metrics', 'baseline_models', 'baselines', 'token_lengths',
-           'token_length_stats', 'pick_max_length', 'padding_cost', 'tokenize_dataset', 'label_maps', 'compute_metrics',
-           'make_training_args', 'log_curves', 'predict', 'most_confident_mistakes']
+           'token_length_stats', 'pick_max_length', 'max_input_length', 'padding_cost', 'tokenize_dataset',
+           'label_maps', 'compute_metrics', 'make_training_args', 'log_curves', 'predict', 'most_confident_mistakes']
 
 # %% ../nbs/03_text_classification.ipynb #c19c29cd
 def add_validation_split(ds, size: float = 0.2, seed: int = 42, label_column: str = "label"):
@@ -63,6 +63,12 @@ def pick_max_length(lengths, percentile: float = 99, multiple_of: int = 8, limit
     "The `percentile` of `lengths`, rounded up to a multiple of `multiple_of`, capped at `limit`."
     n = int(math.ceil(np.percentile(np.asarray(lengths), percentile) / multiple_of) * multiple_of)
     return min(n, limit) if limit else n
+
+# %% ../nbs/03_text_classification.ipynb #5a1e0c01
+def max_input_length(tokenizer, config) -> int:
+    "The most tokens a model reads: the tokenizer's `model_max_length`, or `config.max_position_embeddings` if smaller (some tokenizers set no limit and report 1e30)."
+    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", None)]
+    return int(min(n for n in limits if n))
 
 # %% ../nbs/03_text_classification.ipynb #715a52a3
 def padding_cost(lengths, batch_size: int, max_length: int, seed: int = 42) -> pd.DataFrame:
@@ -134,9 +140,10 @@ def log_curves(log_history, keys=("loss", "eval_loss")) -> dict:
 
 # %% ../nbs/03_text_classification.ipynb #f04f3910
 def predict(model, tokenizer, texts, max_length: int | None = None, batch_size: int = 64) -> np.ndarray:
-    "Class probabilities, shape (len(texts), num_labels), for raw `texts`, in their order (padded, masked, batched)."
+    "Class probabilities, shape (len(texts), num_labels), for raw `texts`, in their order (padded, masked, batched; truncated to `max_length`, default the model's limit)."
     import torch
     texts, out = list(texts), []
+    max_length = max_length or max_input_length(tokenizer, model.config)
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():

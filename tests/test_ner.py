@@ -206,3 +206,26 @@ def test_sentence_entity_counts_give_seqeval_micro_f1():
     assert counts.tolist() == [[1, 1, 2], [1, 1, 1], [0, 1, 0]]
     assert abs(ner.micro_f1(counts) - ner.entity_metrics(true, pred)["f1"]) < 1e-12
     assert ner.micro_f1(np.zeros((0, 3))) == 0.0
+
+
+# --- full scale: CoNLL-2003's sizes and tag order -------------------------------------------------------------
+
+def test_full_preset_fits_conll_train_split():
+    """Lesson 5 cuts its validation split (a tenth, at least 100) out of the training split: at `full` scale the
+    preset's training sentences plus the validation ones must fit in CoNLL-2003's 14,041."""
+    from ftcourse.config import preset
+    from ftcourse.rehearsal import hub_dataset_spec
+    p = preset("ner", "full")
+    n_val = max(100, p.n_train // 10)
+    assert p.n_train + n_val <= hub_dataset_spec("eriktks/conll2003")["splits"]["train"]
+
+
+def test_conll_standin_tags_come_from_its_features():
+    from ftcourse.config import preset, rehearsal_env
+    from ftcourse.data import load
+    from ftcourse.datagen import ner_label_names
+    with rehearsal_env():
+        ds = load(preset("ner"))
+    names = ner_label_names(ds)
+    assert names == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]  # CoNLL's order
+    assert all(0 <= t < len(names) for row in ds["train"]["ner_tags"] for t in row)

@@ -125,3 +125,23 @@ def test_validation_features_and_postprocessing(tokenizer, long_example):
     ends[w][train["end_positions"][w]] = 3.0
     out = postprocess_predictions(ds, feats, starts, ends)
     assert out == {long_example["id"]: long_example["answers"]["text"][0]}
+
+
+# --- the share of long inputs is a fact of each scale's data -------------------------------------------------
+
+@pytest.mark.parametrize("rehearse", [False, True], ids=["small", "full-rehearsed"])
+def test_share_of_long_inputs_matches_the_preset(rehearse):
+    """Lesson 6 asserts the share of question + context pairs longer than one window from `p.expect`: about one in
+    ten in the generated data (on purpose), 1-2 % on SQuAD and its stand-in."""
+    import numpy as np
+    from transformers import AutoTokenizer
+    from ftcourse.assets import model_source
+    from ftcourse.config import preset, rehearsal_env
+    from ftcourse.data import load
+    with rehearsal_env(rehearse):
+        p = preset("qa")
+        tok = AutoTokenizer.from_pretrained(model_source(p.model))
+        train = load(p)["train"]
+    lengths = np.array([len(ids) for ids in tok(list(train["question"]), list(train["context"]), verbose=False)["input_ids"]])
+    low, high = p.expect["long_inputs"]
+    assert low < (lengths > p.max_length).mean() < high

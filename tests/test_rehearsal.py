@@ -28,14 +28,8 @@ REHEARSE = {SCALE_ENV: "full", REHEARSAL_ENV: "1"}
 KNOWN_REHEARSAL_FAILURES = {
     "01_transfer_learning": "AssertionError in the weights-file cell: `file_name == asset_path('mobilenet_v2').name` "
                             "is a fact of the small preset (ResNet50_Weights.DEFAULT's file is not MobileNetV2's)",
-    "03_text_classification": "AssertionError: `truncated <= 0.02 or max_length == tokenizer.model_max_length`: "
-                              "distilbert-base-uncased sets no model_max_length and ~12 % of IMDB reviews exceed 512 tokens",
     "04_lora_qlora": "NoStandInError: mistralai/Mistral-7B-v0.1 has no stand-in (gated; no chat template, no pad "
                      "token): the full preset is to become Qwen/Qwen2.5-7B-Instruct",
-    "05_ner": "AssertionError: the learning check `np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])` on random "
-              "stand-in weights (use train.check_learning, thresholds in the preset's `expect`)",
-    "06_question_answering": "AssertionError: `0.05 < too_long < 0.2` is a fact of the generated data; on SQuAD (and "
-                             "its stand-in) about 1-2 % of inputs exceed 384 tokens",
     "07_best_practices": "AssertionError: the learning check `1e-5 <= lr_suggested <= 5e-4` (LR range test) on random "
                          "stand-in weights (use train.check_learning)",
 }
