@@ -65,7 +65,7 @@ def wait_for_job(client, job_id: str, poll: float = 1.0, timeout: float = 3600, 
     finally: bar.close()
 
 # %% ../nbs/02_openai_finetuning.ipynb #82b273ae
-def compare_models(client, models: list, rows: list, book, max_tokens: int = 60, frequency_penalty: float = 0.6):
+def compare_models(client, models: list, rows: list, book, max_tokens: int = 80, frequency_penalty: float = 0.6):
     "Ask each model each held-out chat of `rows` (greedy, OpenAI's frequency penalty) and judge the answers against `book`: one row per question and model."
     import pandas as pd
     from ftcourse.judge import judge_answers
