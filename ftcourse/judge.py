@@ -144,7 +144,8 @@ def judge_answer(answer: str, topic: str, book: FactBook, question: str | None =
     wrong = bool(contradicts or invented)
     verdict = VERDICTS[0 if correct and not wrong else 1 if correct else 2 if wrong else 3]
     return {"verdict": verdict, "correct": correct, "wrong": wrong,
-            "right": [str(c) for c in right] + [p for p in phrases if p not in map(str, right)],
+            "right": [str(c) for c in right] + [p for p in phrases if not set(extract_claims(p)) <= set(right)
+                                                or not extract_claims(p)],   # a phrase its claims already cover: once
             "contradicts": [str(c) for c in contradicts], "invented": [str(c) for c in invented],
             "repetition": round(repetition(answer), 3)}
 
