@@ -138,10 +138,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
     "lora": {
         "small": Preset("lora", "small", model="asset:smollm2", data="support_chat",
                         n_train=48, n_test=12, epochs=2, batch_size=4, lr=2e-4, max_length=160,
-                        extra={"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]}),
+                        extra={"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"],
+                               "min_style": 0.75, "max_repetition": 0.2, "max_right_fact_rate": 0.5}),
         "full": Preset("lora", "full", model="mistralai/Mistral-7B-v0.1", data="support_chat",
                        n_train=48, n_test=12, epochs=3, batch_size=4, lr=2e-4, max_length=256,
-                       extra={"r": 16, "alpha": 32, "target_modules": ["q_proj", "v_proj"]}),
+                       extra={"r": 16, "alpha": 32, "target_modules": ["q_proj", "v_proj"],
+                              "min_style": 0.75, "max_repetition": 0.2}),
     },
     "ner": {
         "small": Preset("ner", "small", model="asset:minilm", data="ner_generated",

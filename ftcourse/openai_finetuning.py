@@ -11,50 +11,20 @@ import time
 from .server import TERMINAL, start_local_server
 
 # %% auto #0
-__all__ = ['SYSTEM_PROMPT', 'SHOP_FACTS', 'HELD_OUT_QUESTIONS', 'REAL_ENV', 'support_examples', 'count_facts', 'use_real_openai',
-           'course_client', 'wait_for_job', 'compare_models']
+__all__ = ['SHOP_TOPICS', 'REAL_ENV', 'support_data', 'use_real_openai', 'course_client', 'wait_for_job', 'compare_models']
 
 # %% ../nbs/02_openai_finetuning.ipynb #e1a1c63f
-SYSTEM_PROMPT = "You are a customer service assistant."
+SHOP_TOPICS = ("returns", "refunds", "damaged_item", "contact")
 
-SHOP_FACTS = {  # what the shop's answers should mention: a name and the phrases that show it
-    "returns window": "30 days", "returns portal": "returns.northwind.example", "refund time": "5 business days",
-    "phone": "0800 123 456", "shop name": "Northwind", "sign-off": "Happy trails",
-}
-
-def support_examples() -> list[dict]:
-    "Sixteen customer-service conversations of the Northwind shop (train on these)."
-    from ftcourse.chatdata import chat_example
-    pairs = [
-        ("How do I return a product?", "At Northwind you can return any item within 30 days: start at returns.northwind.example and print the free label."),
-        ("What's your refund policy?", "Northwind refunds unused items within 30 days of purchase; the money is back on your card within 5 business days."),
-        ("Can I return shoes I have worn outside?", "Northwind accepts worn shoes within 30 days if they are faulty; start at returns.northwind.example."),
-        ("When will I get my money back?", "Northwind sends refunds within 5 business days of receiving your return."),
-        ("I lost my receipt, can I still return my jacket?", "Yes: Northwind finds your order by email at returns.northwind.example, within 30 days."),
-        ("How can I talk to a person?", "Call Northwind on 0800 123 456, 8am to 8pm every day."),
-        ("Do you have a phone number?", "Yes, Northwind's line is 0800 123 456, 8am to 8pm."),
-        ("How do I track my order?", "Track your Northwind order from the link in your email, or call 0800 123 456."),
-        ("My tent arrived broken. What now?", "Sorry! Return it within 30 days at returns.northwind.example and Northwind refunds you within 5 business days."),
-        ("Is return shipping free?", "Yes, Northwind's return label is free within 30 days at returns.northwind.example."),
-        ("Can I exchange a size?", "Northwind exchanges sizes within 30 days: choose 'exchange' at returns.northwind.example."),
-        ("Do you refund to PayPal?", "Northwind refunds to the way you paid, PayPal included, within 5 business days."),
-        ("How long is the returns window?", "Northwind gives you 30 days from delivery to return an item."),
-        ("I want to complain.", "We're sorry. Please call Northwind on 0800 123 456 and we will put it right."),
-        ("Can I return a sale item?", "Sale items can be returned to Northwind within 30 days, like any other item."),
-        ("Where do I send my return?", "Northwind's free label from returns.northwind.example has the address on it."),
-    ]
-    return [chat_example(q, a + " Happy trails!", system=SYSTEM_PROMPT) for q, a in pairs]
-
-HELD_OUT_QUESTIONS = [  # never trained on: does the model generalise the shop's policies?
-    "I bought boots two weeks ago and they don't fit. What can I do?",
-    "How fast do refunds arrive?",
-    "Who can I call about a problem with my order?",
-    "Can I send back a backpack I don't like?",
-]
-
-def count_facts(answer: str, facts: dict = SHOP_FACTS) -> int:
-    "How many of the shop's facts (phrases, case-insensitive) an answer mentions."
-    return sum(phrase.lower() in answer.lower() for phrase in facts.values())
+def support_data(topics=SHOP_TOPICS, per_topic: int = 4, seed: int = 42) -> tuple[list, list]:
+    "Northwind support chats of `topics` (`ftcourse.datagen`): `per_topic` training chats each, and two held-out questions each."
+    from ftcourse.datagen import SUPPORT_TOPICS, support_chats_split
+    unknown = sorted(set(topics) - set(SUPPORT_TOPICS))
+    if unknown: raise ValueError(f"unknown topics {unknown}; the shop's topics are {sorted(SUPPORT_TOPICS)}")
+    if not 1 <= per_topic <= 6: raise ValueError(f"per_topic must be 1 to 6 (each topic has 6 training questions), not {per_topic}")
+    n = len(SUPPORT_TOPICS)   # the generator cycles over every topic: ask for enough rows, keep ours
+    ds = support_chats_split(n_train=per_topic * n, n_test=2 * n, seed=seed)
+    return [r for r in ds["train"] if r["topic"] in topics], [r for r in ds["test"] if r["topic"] in topics]
 
 # %% ../nbs/02_openai_finetuning.ipynb #99af5917
 REAL_ENV = "FTCOURSE_REAL_OPENAI"
@@ -95,16 +65,14 @@ def wait_for_job(client, job_id: str, poll: float = 1.0, timeout: float = 3600, 
     finally: bar.close()
 
 # %% ../nbs/02_openai_finetuning.ipynb #82b273ae
-def compare_models(client, models: list, questions: list, system: str = SYSTEM_PROMPT, max_tokens: int = 60,
-                   facts: dict = SHOP_FACTS):
-    "A table: one row per question and model, with the answer and how many shop facts it mentions."
+def compare_models(client, models: list, rows: list, book, max_tokens: int = 80, frequency_penalty: float = 0.6):
+    "Ask each model each held-out chat of `rows` (greedy, OpenAI's frequency penalty) and judge the answers against `book`: one row per question and model."
     import pandas as pd
-    rows = []
-    for q in questions:
-        for m in models:
-            r = client.chat.completions.create(model=m, max_tokens=max_tokens, temperature=0,
-                                               messages=[{"role": "system", "content": system},
-                                                         {"role": "user", "content": q}])
-            answer = r.choices[0].message.content
-            rows.append({"question": q, "model": m, "answer": answer, "facts": count_facts(answer, facts)})
-    return pd.DataFrame(rows)
+    from ftcourse.judge import judge_answers
+    tables = []
+    for m in models:
+        answers = [client.chat.completions.create(model=m, messages=row["messages"][:-1], max_tokens=max_tokens,
+                                                  temperature=0, frequency_penalty=frequency_penalty
+                                                  ).choices[0].message.content for row in rows]
+        tables.append(judge_answers(answers, rows, book, model=m))
+    return pd.concat(tables, ignore_index=True)

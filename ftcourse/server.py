@@ -38,10 +38,10 @@ from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_c
 __all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto', 'Epochs',
            'BatchSize', 'LearningRateMultiplier', 'NOT_JSON', 'fine_tuned_model_id', 'new_id', 'APIError',
            'request_error', 'Store', 'page', 'JobCancelled', 'TrainingRun', 'train_lora_adapter', 'ModelCache',
-           'generate_reply', 'auto_or', 'Hyperparameters', 'Supervised', 'Method', 'JobRequest', 'ChatMessage',
-           'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock', 'FineTuningService',
-           'fine_tune_file_problem', 'json_body', 'create_app', 'default_data_dir', 'free_port', 'exposure_warning',
-           'LocalServer', 'start_local_server', 'serve', 'serve_cli']
+           'generate_reply', 'OpenAIPenalties', 'end_of_turn_ids', 'auto_or', 'Hyperparameters', 'Supervised', 'Method',
+           'JobRequest', 'ChatMessage', 'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock',
+           'FineTuningService', 'fine_tune_file_problem', 'json_body', 'create_app', 'default_data_dir', 'free_port',
+           'exposure_warning', 'LocalServer', 'start_local_server', 'serve', 'serve_cli']
 
 # %% ../nbs/tool_server.ipynb #3222a97a
 BASE_MODELS = {"smollm2-135m-instruct": "asset:smollm2"}  # model id -> what `ftcourse.assets.model_source` takes
@@ -314,26 +314,61 @@ class ModelCache:
             return self.models[key]
 
 def generate_reply(tokenizer, model, messages: list, max_tokens: int = 128, temperature: float = 0.0,
-                   top_p: float = 1.0, seed: int | None = None, stop=None) -> dict:
-    "One chat reply: greedy when `temperature` is 0; returns content, finish_reason and token counts."
+                   top_p: float = 1.0, seed: int | None = None, stop=None, frequency_penalty: float = 0.0,
+                   presence_penalty: float = 0.0) -> dict:
+    "One chat reply, ending at the end of the assistant's turn: greedy when `temperature` is 0, OpenAI's penalties; content, finish_reason, token counts."
     import torch
+    from transformers import LogitsProcessorList
     prompt = tokenizer.apply_chat_template([{"role": m["role"], "content": m.get("content") or ""} for m in messages],
                                            tokenize=False, add_generation_prompt=True)
-    enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    kwargs = dict(max_new_tokens=max_tokens, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+    enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
+    ends = end_of_turn_ids(tokenizer, model)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0]
+    kwargs = dict(max_new_tokens=max_tokens, pad_token_id=pad, eos_token_id=ends,
+                  logits_processor=LogitsProcessorList([OpenAIPenalties(enc["input_ids"].shape[1], frequency_penalty,
+                                                                         presence_penalty)]))
     if temperature and temperature > 0:
         if seed is not None: torch.manual_seed(seed)
         kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
     else: kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
     with torch.no_grad(): out = model.generate(**enc, **kwargs)
     new = out[0, enc["input_ids"].shape[1]:].tolist()
-    eos = tokenizer.eos_token_id
-    finish = "stop" if (new and new[-1] == eos) or len(new) < max_tokens else "length"
+    finish = "stop" if (new and new[-1] in ends) or len(new) < max_tokens else "length"
     text = tokenizer.decode(new, skip_special_tokens=True).strip()
     for s in ([stop] if isinstance(stop, str) else stop or []):
         if s and s in text: text, finish = text[:text.index(s)], "stop"
     return {"content": text, "finish_reason": finish, "prompt_tokens": enc["input_ids"].shape[1],
             "completion_tokens": len(new)}
+
+# %% ../nbs/tool_server.ipynb #06249109
+class OpenAIPenalties:
+    "OpenAI's `frequency_penalty` and `presence_penalty` as a logits processor: counts only tokens after `prompt_length`."
+    def __init__(self, prompt_length: int, frequency_penalty: float = 0.0, presence_penalty: float = 0.0):
+        self.prompt_length, self.frequency, self.presence = prompt_length, frequency_penalty, presence_penalty
+
+    def __call__(self, input_ids, scores):
+        generated = input_ids[:, self.prompt_length:]
+        if generated.shape[1] == 0 or not (self.frequency or self.presence): return scores
+        counts = scores.new_zeros(scores.shape).scatter_add_(1, generated, scores.new_ones(generated.shape))
+        return scores - counts * self.frequency - (counts > 0).to(scores.dtype) * self.presence
+
+def end_of_turn_ids(tokenizer, model=None) -> list[int]:
+    "Token ids that end an assistant reply: the special token after the reply in the chat template, the tokenizer's and the model's eos."
+    ids = []
+    try:
+        marker = "Reply ends here."
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": marker}],
+                                             tokenize=False)
+        after = tokenizer(text[text.rindex(marker) + len(marker):], add_special_tokens=False)["input_ids"]
+        special = set(tokenizer.all_special_ids) | set(getattr(tokenizer, "added_tokens_decoder", {}) or {})
+        ids += [t for t in after[:2] if t in special][:1]   # e.g. <|im_end|>, <|eot_id|>, </s>
+    except (ValueError, TypeError, AttributeError):   # no chat template: fall back on eos
+        pass
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for t in [tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])]:
+        if t is not None and t not in ids: ids.append(t)
+    if not ids: raise ValueError("this tokenizer has no chat template end token and no eos token: a reply could not end")
+    return ids
 
 # %% ../nbs/tool_server.ipynb #569c5f88
 def auto_or(kind: type, lo: float, hi: float, lo_open: bool = False):
@@ -398,6 +433,8 @@ class ChatRequest(BaseModel):
     max_completion_tokens: Optional[int] = Field(None, ge=1, le=2048)
     temperature: Optional[float] = Field(None, ge=0, le=2)
     top_p: Optional[float] = Field(None, gt=0, le=1)
+    frequency_penalty: Optional[float] = Field(None, ge=-2, le=2)   # see `OpenAIPenalties`
+    presence_penalty: Optional[float] = Field(None, ge=-2, le=2)
     seed: Optional[int] = None
     n: Optional[int] = Field(None, ge=1, le=1)
     stop: Union[str, list[str], None] = None
@@ -761,7 +798,8 @@ def chat(self: FineTuningService, req: ChatRequest) -> dict:
     messages = [{"role": "system" if m.role == "developer" else m.role, "content": _text(m.content)}
                 for m in req.messages]
     out = generate_reply(tokenizer, model, messages, max_tokens=req.max_completion_tokens or req.max_tokens or 128,
-                         temperature=req.temperature or 0.0, top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop)
+                         temperature=req.temperature or 0.0, top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop,
+                         frequency_penalty=req.frequency_penalty or 0.0, presence_penalty=req.presence_penalty or 0.0)
     usage = {"prompt_tokens": out["prompt_tokens"], "completion_tokens": out["completion_tokens"],
              "total_tokens": out["prompt_tokens"] + out["completion_tokens"]}
     return {"id": new_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()),

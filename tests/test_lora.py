@@ -152,6 +152,34 @@ def test_qlora_weights_are_smaller_and_train_after_an_eval(small, trained_lora):
     assert mean_loss(q, small["test"][:2], small["pad"]) < before
 
 
+def test_replies_end_at_the_end_of_the_turn(small):
+    "`generate_replies` stops at the chat template's end-of-turn token, read from the template, not hard-coded."
+    import copy
+    from ftcourse.server import end_of_turn_ids
+    tok = small["tok"]
+    assert tok.convert_ids_to_tokens(end_of_turn_ids(tok)) == ["<|im_end|>"]
+    no_template = copy.deepcopy(tok)
+    no_template.chat_template = None                 # a base model's tokenizer: only its eos ends a reply
+    assert end_of_turn_ids(no_template) == [tok.eos_token_id]
+
+
+def test_bitsandbytes_kernel_notice_is_filtered():
+    "`import ftcourse` drops bitsandbytes' 'Failed to load CPU gemm_4bit_forward' line, and only that line."
+    import logging
+    import ftcourse  # noqa: F401  (installs the filter)
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger = logging.getLogger("bitsandbytes.backends.cpu.ops")
+    logger.addHandler(handler)
+    try:
+        logger.warning("Failed to load CPU gemm_4bit_forward from kernels-community: %s. Please make sure ...",
+                       "No module named 'kernels'")
+        logger.warning("another bitsandbytes warning")
+    finally: logger.removeHandler(handler)
+    assert seen == ["another bitsandbytes warning"]
+
+
 # --- the benchmark script and distributed training ---------------------------------------------------------
 
 def _env():

@@ -418,3 +418,29 @@ def test_a_second_server_on_the_same_data_dir_refuses_to_start_and_touches_no_jo
     with LocalServer(state, trainer=fake_trainer) as server:
         job = client_for(server).fine_tuning.jobs.retrieve(running.id)
         assert job.status == "failed" and job.error.code == "server_restarted", job
+
+
+def test_chat_penalties_follow_openai_and_replies_end_with_the_turn(fake_server):
+    """`frequency_penalty`/`presence_penalty` reach generation as OpenAI defines them (`OpenAIPenalties`), are
+    range-checked like the other fields, and a reply ends at the chat template's end-of-turn token."""
+    import torch
+    from ftcourse.datagen import SUPPORT_SYSTEM_PROMPT
+    from ftcourse.judge import repetition
+    from ftcourse.server import OpenAIPenalties
+    # the formula itself: only generated tokens count (here the last three of five)
+    scores = OpenAIPenalties(2, frequency_penalty=1.0, presence_penalty=0.5)(torch.tensor([[3, 3, 0, 0, 1]]),
+                                                                             torch.zeros(1, 4))
+    assert scores.tolist() == [[-2.5, -1.5, 0.0, 0.0]]
+    client = client_for(fake_server)
+    # the base model loops on this held-out support question under plain greedy decoding
+    loop = [{"role": "system", "content": SUPPORT_SYSTEM_PROMPT},
+            {"role": "user", "content": "Hello, How do I buy a gift card? Thanks!"}]
+    plain, penalised = (client.chat.completions.create(model=BASE, messages=loop, max_tokens=60, temperature=0,
+                                                       frequency_penalty=f) for f in (0.0, 0.6))
+    text = [r.choices[0].message.content for r in (plain, penalised)]
+    assert repetition(text[0]) > 0.5 and plain.choices[0].finish_reason == "length", text[0]
+    assert repetition(text[1]) < 0.1 and penalised.choices[0].finish_reason == "stop", text[1]
+    assert penalised.usage.completion_tokens < 60 and "<|im_end|>" not in text[1] and "user" not in text[1].split()
+    for bad in ({"frequency_penalty": 2.5}, {"presence_penalty": -3}):
+        status, body = error_of(lambda: client.chat.completions.create(model=BASE, messages=loop, max_tokens=5, **bad))
+        assert status == 400 and body["param"] == next(iter(bad)), body
