@@ -339,6 +339,64 @@ def _save_executed(path: Path, outputs: dict, out) -> None:
     nbformat.write(nb, str(out))
 
 
+def visible_source(source: str) -> str:
+    "A test cell as students see it: the hidden tests removed (nbgrader's ClearHiddenTests)."
+    out, hidden = [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line: hidden = True
+        elif "### END HIDDEN TESTS" in line: hidden = False
+        elif not hidden: out.append(line)
+    return "\n".join(out)
+
+
+def _names(source: str) -> tuple[set, set]:
+    "(names a cell binds at the top level, global names it reads anywhere), by Python's own scoping (symtable)."
+    import symtable
+    top = symtable.symtable(source, "<cell>", "exec")
+    bound = {x.get_name() for x in top.get_symbols() if x.is_assigned() or x.is_imported()}
+    read = set()
+
+    def walk(table):
+        for x in table.get_symbols():
+            if x.is_referenced() and (table.get_type() == "module" or x.is_global()): read.add(x.get_name())
+        for child in table.get_children(): walk(child)
+    walk(top)
+    return bound, read
+
+
+def lint(notebook) -> list[str]:
+    """Static checks of a source notebook: no bare assert in the visible tests; no cell of a question reads a name
+    that another question's cells define (or redefine), except a solution using an earlier solution; at least two
+    known wrong answers per solution cell."""
+    cells = read_cells(notebook)
+    out = []
+    import ast
+    for c in cells:
+        if c.role != "tests": continue
+        for node in ast.walk(ast.parse(visible_source(c.source))):
+            if isinstance(node, ast.Assert) and node.msg is None:
+                out.append(f"{c.grade_id}: bare visible assert (say what was expected and what came): "
+                           f"assert {ast.unparse(node.test)[:80]}")
+    names = {c.index: _names(c.source) for c in cells if c.cell_type == "code"}
+    for c in cells:
+        if c.cell_type != "code" or not c.question: continue
+        bound_here, read = names[c.index]
+        for other in cells:
+            if other.cell_type != "code" or not other.question or other.question == c.question: continue
+            # a solution may build on an earlier solution by design: its tests swap in the course's version
+            # (ftcourse.exercises.graded_alone), which the unsolved variants check when they run
+            if c.role == "solution" and other.role == "solution": continue
+            shared = sorted((read - bound_here) & names[other.index][0])
+            if shared:
+                out.append(f"{c.grade_id} reads {shared}, which {other.grade_id} (another question) defines")
+    wrong = read_wrong_answers(wrong_answers_file(notebook))
+    for c in cells:
+        if c.role == "solution":
+            n = sum(v.cell == c.grade_id for v in wrong)
+            if n < 2: out.append(f"{c.grade_id}: {n} known wrong answer(s) in {wrong_answers_file(notebook).name}; write at least 2")
+    return out
+
+
 def problems(report: dict) -> list[str]:
     "What is wrong with a report: reference short of full marks, unsolved variants that cost other questions, ..."
     out = []
@@ -375,7 +433,7 @@ def format_report(report: dict) -> str:
         extra = f"; not checked {o['not_checked']}" if o["not_checked"] else ""
         lines.append(f"  - {o['variant']}: loses {failed or 'nothing'} ({o['seconds']} s){extra}" +
                      (f"\n      {first}" if first else ""))
-    found = problems(report)
+    found = problems(report) + lint(report["notebook"])
     lines += [f"PROBLEM: {p}" for p in found] or ["no problems"]
     return "\n".join(lines)
 
@@ -395,7 +453,7 @@ def main(argv=None) -> int:
                             log=lambda s: print(s, file=sys.stderr, flush=True))
     if args.json: Path(args.json).write_text(json.dumps(report, indent=1))
     print(format_report(report))
-    return 1 if problems(report) else 0
+    return 1 if problems(report) or lint(args.notebook) else 0
 
 
 if __name__ == "__main__":
