@@ -203,7 +203,7 @@ def _plan(cells: list[Cell], variant: Variant, fast: bool) -> tuple[int, int, st
 
 
 def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool = False, jobs: int | None = None,
-                   cell_timeout: float = 300, variant_timeout: float = 900, executed_out=None,
+                   cell_timeout: float = 1200, variant_timeout: float = 1800, executed_out=None,
                    log=print) -> dict:
     """Execute `notebook` with its solutions (the reference) and every variant; returns a report dict:
     `reference` (graded cells, errors, points, seconds) and `variants` (a list of `Outcome` dicts)."""
@@ -349,8 +349,19 @@ def visible_source(source: str) -> str:
     return "\n".join(out)
 
 
+def _guarded(source: str) -> set:
+    "Names read inside `try:` blocks that catch `Exception`: a cell may use another question's work with a fallback."
+    import ast
+    out = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Try) and any(h.type is None or (isinstance(h.type, ast.Name) and h.type.id in
+                                                                ("Exception", "BaseException")) for h in node.handlers):
+            out |= {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return out
+
+
 def _names(source: str) -> tuple[set, set]:
-    "(names a cell binds at the top level, global names it reads anywhere), by Python's own scoping (symtable)."
+    "(names a cell binds at the top level, global names it reads anywhere but under a fallback), by symtable."
     import symtable
     top = symtable.symtable(source, "<cell>", "exec")
     bound = {x.get_name() for x in top.get_symbols() if x.is_assigned() or x.is_imported()}
@@ -361,7 +372,7 @@ def _names(source: str) -> tuple[set, set]:
             if x.is_referenced() and (table.get_type() == "module" or x.is_global()): read.add(x.get_name())
         for child in table.get_children(): walk(child)
     walk(top)
-    return bound, read
+    return bound, read - _guarded(source)
 
 
 def lint(notebook) -> list[str]:
@@ -373,11 +384,19 @@ def lint(notebook) -> list[str]:
     import ast
     for c in cells:
         if c.role != "tests": continue
-        for node in ast.walk(ast.parse(visible_source(c.source))):
+        try: tree = ast.parse(visible_source(c.source))
+        except SyntaxError: continue   # reported below
+        for node in ast.walk(tree):
             if isinstance(node, ast.Assert) and node.msg is None:
                 out.append(f"{c.grade_id}: bare visible assert (say what was expected and what came): "
                            f"assert {ast.unparse(node.test)[:80]}")
-    names = {c.index: _names(c.source) for c in cells if c.cell_type == "code"}
+    names = {}
+    for c in cells:
+        if c.cell_type != "code": continue
+        try: names[c.index] = _names(c.source)
+        except SyntaxError as e:
+            out.append(f"{c.grade_id or f'cell {c.index}'}: syntax error: {e}")
+            names[c.index] = (set(), set())
     for c in cells:
         if c.cell_type != "code" or not c.question: continue
         bound_here, read = names[c.index]
