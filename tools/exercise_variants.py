@@ -272,9 +272,9 @@ def _run_children(run: _Run, index: int, todo: list, results_dir: Path, jobs: in
             pid = os.fork()
             if pid == 0:   # the child: never returns
                 _child(run, index, variant, stop, result_file, threads)
-            running[pid] = (variant, outcome, result_file, time.perf_counter())
+            running[pid] = (variant, outcome, result_file, time.perf_counter(), stop)
         time.sleep(0.05)
-        for pid, (variant, outcome, result_file, started) in list(running.items()):
+        for pid, (variant, outcome, result_file, started, stop) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             over = time.perf_counter() - started > variant_timeout
             if not done and not over: continue
@@ -294,8 +294,8 @@ def _run_children(run: _Run, index: int, todo: list, results_dir: Path, jobs: in
                 outcome.crashed = (f"timed out after {variant_timeout:.0f} s" if over else
                                    f"the process ended without a result (status {status})")
             if outcome.crashed:   # as nbgrader: what did not run earns nothing
-                for c in run.cells[index:]:
-                    if c.role == "tests" and c.grade_id not in outcome.graded and c.grade_id not in outcome.not_checked:
+                for c in run.cells[index:stop]:
+                    if c.role == "tests" and c.grade_id not in outcome.graded:
                         outcome.graded[c.grade_id] = {"passed": False, "points": 0.0, "error": outcome.crashed}
             lost = outcome.failed()
             log(f"  {variant.name}: {outcome.seconds} s, failed {lost or 'nothing'}")
