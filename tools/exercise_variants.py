@@ -187,19 +187,21 @@ class _Run:
                 errors[cell.grade_id or f"cell {cell.index}"] = _error_text(exc)
 
 
-def _plan(cells: list[Cell], variant: Variant, fast: bool) -> tuple[int, int, str | None, list]:
-    "Where the variant's child starts and stops, why it is skipped (fast mode), and the graded cells it leaves."
-    start = next(c.index for c in cells if c.grade_id == variant.cell)
-    q = cells[start].question
-    own_end = max((c.index for c in cells if q and c.question == q), default=start) + 1
+def _plan(cells: list[Cell], variant: Variant, fast: bool) -> tuple[int, int, int, str | None, list]:
+    """Where the variant's child starts (the question's first cell, so that the question's own setup runs afresh in
+    every child), which cell it replaces, where it stops, why it is skipped (fast mode), the graded cells it leaves."""
+    target = next(c.index for c in cells if c.grade_id == variant.cell)
+    q = cells[target].question
+    start = min((c.index for c in cells if q and c.question == q), default=target)
+    own_end = max((c.index for c in cells if q and c.question == q), default=target) + 1
     stop = own_end if variant.kind == "wrong" else len(cells)
     if fast:
         if any("trains" in c.tags for c in cells[start:own_end]):
-            return start, start, "its question trains a model (slow test)", []
+            return start, target, start, "its question trains a model (slow test)", []
         first_training = next((c.index for c in cells[own_end:stop] if "trains" in c.tags), None)
         if first_training is not None: stop = first_training
     left = [c.grade_id for c in cells[stop:] if c.role == "tests"] if variant.kind == "unsolved" else []
-    return start, stop, None, left
+    return start, target, stop, None, left
 
 
 def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool = False, jobs: int | None = None,
@@ -215,10 +217,10 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
     by_cell: dict[int, list[Variant]] = {}
     outcomes = []
     for v in variants:
-        start, stop, skipped, left = _plan(cells, v, fast)
-        o = Outcome(v.name, v.cell, v.kind, cells[start].question, not_checked=left, skipped=skipped)
+        start, target, stop, skipped, left = _plan(cells, v, fast)
+        o = Outcome(v.name, v.cell, v.kind, cells[target].question, not_checked=left, skipped=skipped)
         outcomes.append(o)
-        if not skipped: by_cell.setdefault(start, []).append((v, o, stop))
+        if not skipped: by_cell.setdefault(start, []).append((v, o, target, stop))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ["IN_TEST"] = "1"
     omp = os.environ.get("OMP_NUM_THREADS")
@@ -261,20 +263,27 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
 
 def _run_children(run: _Run, index: int, todo: list, results_dir: Path, jobs: int, cores: int,
                   variant_timeout: float, log) -> None:
-    "Fork one child per variant of the solution cell at `index` (at most `jobs` at a time) and collect them."
+    """Fork one child per variant forked at cell `index` and collect them: at most `jobs` at a time, and one at a time
+    when a child will train (`trains` cells: heavy, and they write checkpoints and servers' state to shared paths)."""
     pending, running = list(todo), {}
-    threads = max(1, cores // max(1, min(jobs, len(todo))))
     sys.stdout.flush(); sys.stderr.flush()
+    n = 0
     while pending or running:
-        while pending and len(running) < jobs:
-            variant, outcome, stop = pending.pop(0)
-            result_file = results_dir / f"{variant.cell}-{len(todo) - len(pending)}-{index}.json"
+        while pending:
+            variant, outcome, target, stop = pending[0]
+            trains = any("trains" in c.tags for c in run.cells[index:stop])
+            busy_training = any(r[-1] for r in running.values())
+            if len(running) >= jobs or (running and (trains or busy_training)): break
+            pending.pop(0)
+            n += 1
+            result_file = results_dir / f"{index}-{n}.json"
+            threads = cores if trains else max(1, cores // max(1, min(jobs, len(pending) + len(running) + 1)))
             pid = os.fork()
             if pid == 0:   # the child: never returns
-                _child(run, index, variant, stop, result_file, threads)
-            running[pid] = (variant, outcome, result_file, time.perf_counter(), stop)
+                _child(run, index, target, variant, stop, result_file, threads)
+            running[pid] = (variant, outcome, result_file, time.perf_counter(), stop, trains)
         time.sleep(0.05)
-        for pid, (variant, outcome, result_file, started, stop) in list(running.items()):
+        for pid, (variant, outcome, result_file, started, stop, _) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             over = time.perf_counter() - started > variant_timeout
             if not done and not over: continue
@@ -301,7 +310,7 @@ def _run_children(run: _Run, index: int, todo: list, results_dir: Path, jobs: in
             log(f"  {variant.name}: {outcome.seconds} s, failed {lost or 'nothing'}")
 
 
-def _child(run: _Run, index: int, variant: Variant, stop: int, result_file: Path, threads: int) -> None:
+def _child(run: _Run, index: int, target: int, variant: Variant, stop: int, result_file: Path, threads: int) -> None:
     code = 1
     try:
         os.setpgid(0, 0)
@@ -312,7 +321,7 @@ def _child(run: _Run, index: int, variant: Variant, stop: int, result_file: Path
         graded, errors = {}, {}
         crashed = None
         try:
-            run.run_range(index, stop, {index: variant.source}, graded, errors)
+            run.run_range(index, stop, {target: variant.source}, graded, errors)
         except BaseException as e:   # the harness itself failed in this child
             crashed = "".join(traceback.format_exception(e))[-2000:]
         tmp = result_file.with_suffix(".tmp")
