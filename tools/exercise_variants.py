@@ -149,6 +149,10 @@ def variants_of(notebook, cells: list[Cell] | None = None) -> list[Variant]:
     ids = {c.grade_id for c in cells if c.role == "solution"}
     out = [Variant(c.grade_id, "unsolved", "raise NotImplementedError()", unsolved_source(c.source))
            for c in cells if c.role == "solution"]
+    solved = {c.question for c in cells if c.role == "solution"}
+    for c in cells:
+        if c.role == "tests" and c.points > 0 and c.question not in solved:
+            out.append(f"{c.grade_id} is worth {c.points:g} points but its question has no solution cell: nothing to do")
     wrong = read_wrong_answers(wrong_answers_file(notebook))
     unknown = sorted({v.cell for v in wrong} - ids)
     if unknown: raise ValueError(f"{wrong_answers_file(notebook)} names cells that are not solution cells: {unknown}")
@@ -386,8 +390,8 @@ def _names(source: str) -> tuple[set, set]:
 
 def lint(notebook) -> list[str]:
     """Static checks of a source notebook: no bare assert in the visible tests; no cell of a question reads a name
-    that another question's cells define (or redefine), except a solution using an earlier solution; at least two
-    known wrong answers per solution cell."""
+    that another question's cells define (or redefine), except a solution using an earlier solution; every question
+    worth points has something to write; at least two known wrong answers per solution cell."""
     cells = read_cells(notebook)
     out = []
     import ast
@@ -417,6 +421,10 @@ def lint(notebook) -> list[str]:
             shared = sorted((read - bound_here) & names[other.index][0])
             if shared:
                 out.append(f"{c.grade_id} reads {shared}, which {other.grade_id} (another question) defines")
+    solved = {c.question for c in cells if c.role == "solution"}
+    for c in cells:
+        if c.role == "tests" and c.points > 0 and c.question not in solved:
+            out.append(f"{c.grade_id} is worth {c.points:g} points but its question has no solution cell: nothing to do")
     wrong = read_wrong_answers(wrong_answers_file(notebook))
     for c in cells:
         if c.role == "solution":
