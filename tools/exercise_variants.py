@@ -236,6 +236,7 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
     results_dir = Path(tempfile.mkdtemp(prefix="ftcourse-variants-"))
     run = _Run(path, cells, cell_timeout)
     graded, errors = {}, {}
+    children_seconds = 0.0
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         for category in (FutureWarning, DeprecationWarning):
@@ -244,8 +245,10 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
             os.chdir(path.parent)
             for cell in cells:
                 if cell.index in by_cell:
+                    t_children = time.perf_counter()
                     _run_children(run, cell.index, by_cell[cell.index], results_dir, jobs, cores,
                                   variant_timeout, log)
+                    children_seconds += time.perf_counter() - t_children
                 if cell.index == last_fork:   # no fork after this: the reference may use every core
                     if omp is None: os.environ.pop("OMP_NUM_THREADS", None)
                     else: os.environ["OMP_NUM_THREADS"] = omp
@@ -256,7 +259,7 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
     seconds = time.perf_counter() - t0
     if executed_out is not None: _save_executed(path, run.outputs, executed_out)
     tests = [c for c in cells if c.role == "tests"]
-    report = {"notebook": str(path), "seconds": round(seconds, 1),
+    report = {"notebook": str(path), "seconds": round(seconds, 1), "variants_seconds": round(children_seconds, 1),
               "reference": {"graded": graded, "errors": errors,
                             "points": sum(r["points"] for r in graded.values()),
                             "max_points": sum(c.points for c in tests)},
@@ -460,7 +463,8 @@ def problems(report: dict) -> list[str]:
 
 def format_report(report: dict) -> str:
     ref = report["reference"]
-    lines = [f"{report['notebook']}: reference {ref['points']:g}/{ref['max_points']:g} points, {report['seconds']} s"]
+    lines = [f"{report['notebook']}: reference {ref['points']:g}/{ref['max_points']:g} points; {report['seconds']} s in all, "
+             f"of which {report.get('variants_seconds', 0)} s waiting for the variants"]
     for o in report["variants"]:
         if o["skipped"]:
             lines.append(f"  - {o['variant']}: not run ({o['skipped']})"); continue
