@@ -18,10 +18,10 @@ its variant and the cells after it and reports which graded cells passed, while 
 reference. A wrong answer's child stops after its question's last cell; an unsolved child runs to the end.
 The parent runs single-threaded (OpenMP thread pools do not survive `fork`); children run in parallel.
 
-Cells tagged `trains` (cell metadata `tags`) train a model. With `fast=True` (what `make test` runs), variants
-whose own question trains are skipped and unsolved children stop before the first `trains` cell after their
-question (the cells they did not reach are reported as not checked); `tests/test_exercise_variants.py` runs
-the rest in a `slow` test.
+Cells tagged `trains` (cell metadata `tags`) train a model, or load one to train it. With `fast=True` (what
+`make test` runs), variants whose own question has such a cell are skipped and unsolved children stop before the
+first `trains` cell after their question (the cells they did not reach are reported as not checked);
+`tests/test_exercise_variants.py` runs the rest in a `slow` test.
 
 The wrong-answer file: sections headed `# %% <solution grade_id>: <what the mistake is>`; each section's
 code is the whole cell a student might write. Lines before the first header are comments for the reader.
