@@ -9,6 +9,8 @@ c.CourseDirectory.db_url = f"sqlite:///{Path(__file__).resolve().parent / 'grade
 # Students see this where a solution was removed.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# The known wrong answers next to each source notebook (tools/exercise_variants.py) are not handed out.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.wrong.py"]
 # Training cells take longer than nbgrader's 30 s default. `ftcourse grade` uses this as the per-cell limit
 # (capped by its per-submission --timeout) and runs each submission's kernel in a sandbox (exercises/README.md).
 c.ExecutePreprocessor.timeout = 300

@@ -43,3 +43,32 @@ def test_student_version_has_no_solutions(released, assignment):
         src_nb = json.loads(src.read_text())
         assert any("BEGIN HIDDEN TESTS" in "".join(c["source"]) for c in src_nb["cells"]), \
             f"{src.name} has no hidden tests"
+    handed_out = sorted(p.name for p in (released / "release" / assignment).iterdir())
+    assert not [n for n in handed_out if n.endswith(".wrong.py")], f"wrong-answer files were released: {handed_out}"
+
+
+LESSONS = sorted((ROOT / "nbs").glob("0[1-7]_*.ipynb"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_ends_with_its_exercises(lesson):
+    "Every lesson has two graded notebooks, and its last cell, 'Exercises', links each of them."
+    graded = sorted((ROOT / "exercises" / "source" / lesson.stem).glob("*.ipynb"))
+    assert len(graded) >= 2, f"lesson {lesson.stem} has {len(graded)} graded notebook(s); every lesson has two"
+    last = json.loads(lesson.read_text())["cells"][-1]
+    text = "".join(last["source"])
+    assert last["cell_type"] == "markdown" and text.startswith("## Exercises"), \
+        f"{lesson.name} should end with a markdown cell '## Exercises'; it ends with {text[:60]!r}"
+    for nb in graded:
+        assert f"/exercises/{lesson.stem}/{nb.stem}/" in text, f"{lesson.name}'s Exercises cell does not link {nb.name}"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "exercises" / "source").glob("*/*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_exercise_links_back_to_its_lesson(notebook):
+    "The first cell of every graded notebook links its lesson: relative (in the repository) and on the website."
+    lesson = next((ROOT / "nbs").glob(f"{notebook.parent.name}.ipynb"), None) or \
+        next((ROOT / "nbs").glob(f"{notebook.parent.name[:2]}_*.ipynb"))
+    intro = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
+    assert f"](../../../nbs/{lesson.name})" in intro, f"{notebook.name}: no relative link to ../../../nbs/{lesson.name}"
+    assert f"https://ftcourse.github.io/ftcourse/lessons/{lesson.stem}/" in intro, f"{notebook.name}: no link to the lesson's page"
