@@ -148,7 +148,7 @@ def clean(rows, test=None, min_chars: int = 12, max_chars: int = 600, near_thres
     kept, kept_index, dropped, conflicts = [], [], [], 0
     label = lambda r: r.get(label_key) if label_key and row_shape(r) == "pair" else None
     for i, row in enumerate(rows):
-        def drop(reason, detail): dropped.append({"row": i, "reason": reason, "detail": detail})
+        def drop(reason, detail, i=i): dropped.append({"row": i, "reason": reason, "detail": detail})
         problems = field_problems(row, counter)
         if problems: drop("missing_fields", "; ".join(problems)); continue
         prompt, norm = prompt_text(row), normalize_text(prompt_text(row))

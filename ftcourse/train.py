@@ -13,8 +13,11 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING: import torch  # for annotations only: torch is imported where it is used
 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'trainer_precision_args', 'count_parameters',

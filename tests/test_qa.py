@@ -113,7 +113,6 @@ def test_validation_features_and_postprocessing(tokenizer, long_example):
                    fn_kwargs=dict(tokenizer=tokenizer))
     assert set(feats["example_id"]) == {long_example["id"]} and len(feats) >= 2
     for f in feats:
-        seq = [None] * len(f["input_ids"])
         assert f["offset_mapping"][0] is None and f["offset_mapping"][-1] is None
         assert len(f["offset_mapping"]) == len(f["input_ids"])
     train = prepare_train_features({k: [v] for k, v in long_example.items()}, tokenizer)

@@ -442,5 +442,5 @@ def test_chat_penalties_follow_openai_and_replies_end_with_the_turn(fake_server)
     assert repetition(text[1]) < 0.1 and penalised.choices[0].finish_reason == "stop", text[1]
     assert penalised.usage.completion_tokens < 60 and "<|im_end|>" not in text[1] and "user" not in text[1].split()
     for bad in ({"frequency_penalty": 2.5}, {"presence_penalty": -3}):
-        status, body = error_of(lambda: client.chat.completions.create(model=BASE, messages=loop, max_tokens=5, **bad))
+        status, body = error_of(lambda bad=bad: client.chat.completions.create(model=BASE, messages=loop, max_tokens=5, **bad))
         assert status == 400 and body["param"] == next(iter(bad)), body
