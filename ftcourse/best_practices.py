@@ -391,7 +391,9 @@ class Evaluation:
     errors: pd.DataFrame
 
     @property
-    def accuracy(self) -> float: return float((self.y_true == self.y_pred).mean())
+    def accuracy(self) -> float:
+        "The share of examples whose predicted class is the true one."
+        return float((self.y_true == self.y_pred).mean())
 
 def _as_pred(out):
     "(class ids, confidence or None) from probabilities (n, C) or ids (n,)."
@@ -504,6 +506,7 @@ class StopAtStep(TrainerCallback):
     "A `Trainer` callback that stops training after optimizer step `step` (after that step's checkpoint is due)."
     def __init__(self, step: int): self.step = step
     def on_step_end(self, args, state, control, **kwargs):
+        "Ask the Trainer to stop once `state.global_step` reaches `step`."
         if state.global_step >= self.step: control.should_training_stop = True
         return control
 

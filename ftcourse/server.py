@@ -422,11 +422,13 @@ class JobRequest(BaseModel):
     metadata: Optional[dict] = None
 
 class ChatMessage(BaseModel):
+    "One message of a chat request; extra fields (name, tool_calls, ...) are accepted and ignored."
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Union[str, list, None] = None
     model_config = ConfigDict(extra="allow")
 
 class ChatRequest(BaseModel):
+    "The body of `POST /v1/chat/completions` (OpenAI's ranges; `n` must be 1, no streaming)."
     model: str
     messages: list[ChatMessage] = Field(min_length=1)
     max_tokens: Optional[int] = Field(None, ge=1, le=2048)
