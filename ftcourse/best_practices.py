@@ -470,25 +470,11 @@ def image_predictor(transform, batch_size: int = 64):
     return predict
 
 def token_predictor(tokenizer, max_length: int | None = None, batch_size: int = 32):
-    "`predict` for a Hugging Face token classifier on lists of words: probabilities per word (its first sub-token)."
+    "`predict` for a Hugging Face token classifier on lists of words: probabilities per word at its first subword (lesson 5's `word_probabilities`; a word lost to truncation: uniform)."
+    from ftcourse.ner import word_probabilities
     def predict(model, sentences):
-        import torch
-        model.eval()
-        device = next(model.parameters()).device
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(sentences), batch_size):
-                words = [list(s) for s in sentences[i:i + batch_size]]
-                enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length,
-                                padding=True, return_tensors="pt")
-                probs = model(**enc.to(device)).logits.float().softmax(-1).cpu().numpy()
-                for b, ws in enumerate(words):
-                    first = {}
-                    for t, w in enumerate(enc.word_ids(b)):
-                        if w is not None and w not in first: first[w] = t
-                    uniform = np.full(probs.shape[-1], 1 / probs.shape[-1])   # a word cut off by truncation
-                    out.append(np.stack([probs[b, first[w]] if w in first else uniform for w in range(len(ws))]))
-        return out
+        return [np.nan_to_num(probs, nan=1 / probs.shape[-1])
+                for probs in word_probabilities(model, tokenizer, sentences, max_length, batch_size)]
     return predict
 
 # %% ../nbs/07_best_practices.ipynb #3c284f2d

@@ -16,8 +16,8 @@ from .datagen import ner_label_names
 # %% auto #0
 __all__ = ['entity_metrics', 'entity_report', 'most_frequent_tag_baseline', 'window_features', 'feature_baseline', 'b_to_i_ids',
            'align_labels', 'entity_types', 'entity_colors', 'alignment_table', 'style_alignment', 'tokenize_ner',
-           'predictions_to_tags', 'make_compute_metrics', 'predict_tags', 'sentence_entity_counts', 'micro_f1',
-           'render_entities']
+           'predictions_to_tags', 'make_compute_metrics', 'word_probabilities', 'predict_tags',
+           'sentence_entity_counts', 'micro_f1', 'render_entities']
 
 # %% ../nbs/05_ner.ipynb #93b1a47e
 def entity_metrics(true_tags, pred_tags) -> dict:
@@ -160,9 +160,9 @@ def make_compute_metrics(label_names):
     return compute_metrics
 
 # %% ../nbs/05_ner.ipynb #1f4515b1
-def predict_tags(model, tokenizer, sentences, label_names, max_length: int | None = None,
-                 batch_size: int = 64) -> list[list[str]]:
-    "Tag names for pre-split `sentences`, in their order: each word takes the prediction at its first subword (words lost to truncation: `O`)."
+def word_probabilities(model, tokenizer, sentences, max_length: int | None = None,
+                       batch_size: int = 64) -> list[np.ndarray]:
+    "Per pre-split sentence, in order: class probabilities for each word, read at its first subword, shape (words, classes); a word lost to truncation gets a row of NaN."
     import torch
     model.eval()
     device = next(model.parameters()).device
@@ -172,14 +172,21 @@ def predict_tags(model, tokenizer, sentences, label_names, max_length: int | Non
             chunk = [list(words) for words in sentences[start:start + batch_size]]
             enc = tokenizer(chunk, is_split_into_words=True, truncation=True, max_length=max_length,
                             padding=True, return_tensors="pt")
-            ids = model(**{k: v.to(device) for k, v in enc.items()}).logits.argmax(-1).cpu().numpy()
+            probs = model(**{k: v.to(device) for k, v in enc.items()}).logits.float().softmax(-1).cpu().numpy()
             for row, words in enumerate(chunk):
-                tags, previous = [], None
+                first = {}                                  # word index -> position of its first subword
                 for pos, word in enumerate(enc.word_ids(row)):
-                    if word is not None and word != previous: tags.append(label_names[ids[row, pos]])
-                    previous = word
-                out.append(tags + ["O"] * (len(words) - len(tags)))
+                    if word is not None and word not in first: first[word] = pos
+                lost = np.full(probs.shape[-1], np.nan)
+                out.append(np.stack([probs[row, first[w]] if w in first else lost for w in range(len(words))])
+                           if words else np.zeros((0, probs.shape[-1])))
     return out
+
+def predict_tags(model, tokenizer, sentences, label_names, max_length: int | None = None,
+                 batch_size: int = 64) -> list[list[str]]:
+    "Tag names for pre-split `sentences`, in their order: each word takes the prediction at its first subword (words lost to truncation: `O`)."
+    return [[label_names[int(row.argmax())] if not np.isnan(row).any() else "O" for row in probs]
+            for probs in word_probabilities(model, tokenizer, sentences, max_length, batch_size)]
 
 # %% ../nbs/05_ner.ipynb #c5a1e170
 def sentence_entity_counts(true_tags, pred_tags) -> np.ndarray:

@@ -183,6 +183,24 @@ def test_predict_tags_keeps_order_and_length(tokenizer):
     assert ner.predict_tags(model, tokenizer, sentences, NAMES, batch_size=8) == tags   # batching changes nothing
     cut = ner.predict_tags(model, tokenizer, [sentences[0]], NAMES, max_length=4)[0]
     assert len(cut) == 5 and cut[2:] == ["O", "O", "O"]   # words lost to truncation are O
+    probs = ner.word_probabilities(model, tokenizer, sentences + [[]], max_length=4)
+    assert [p.shape for p in probs] == [(5, len(NAMES)), (1, len(NAMES)), (0, len(NAMES))]
+    assert np.allclose(probs[0][:2].sum(-1), 1) and np.isnan(probs[0][2:]).all()   # lost words: NaN, not a guess
+    assert [NAMES[i] for i in probs[1].argmax(-1)] == tags[1]
+
+
+def test_lesson_7_reads_words_through_lesson_5(tokenizer):
+    "best_practices.token_predictor is word_probabilities with a uniform row for lost words (one place for the batching)."
+    import torch
+    from transformers import AutoModelForTokenClassification
+    from ftcourse.assets import model_source
+    from ftcourse.best_practices import token_predictor
+    torch.manual_seed(0)
+    model = AutoModelForTokenClassification.from_pretrained(model_source("asset:minilm"), num_labels=len(NAMES))
+    sentences = [["Grace", "El-Amin", "visited", "Chișinău", "."]]
+    got = token_predictor(tokenizer, max_length=4)(model, sentences)[0]
+    ref = ner.word_probabilities(model, tokenizer, sentences, max_length=4)[0]
+    assert np.allclose(got[:2], ref[:2]) and np.allclose(got[2:], 1 / len(NAMES))
 
 
 def test_render_entities():
