@@ -18,11 +18,11 @@ from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id,
 from .config import Preset, preset
 
 # %% auto #0
-__all__ = ['TECHNIQUES', 'RECIPES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config', 'add_lora',
-           'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer', 'param_breakdown',
-           'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory', 'choose_technique',
-           'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark', 'generate_replies',
-           'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
+__all__ = ['TECHNIQUES', 'RECIPES', 'NAMES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config',
+           'add_lora', 'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer',
+           'param_breakdown', 'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory',
+           'choose_technique', 'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark',
+           'generate_replies', 'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
            'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
@@ -182,6 +182,7 @@ def free_memory():
 
 # %% ../nbs/04_lora_qlora.ipynb #b1d4c0a4
 RECIPES = (("lora", False), ("lora", True), ("qlora", True))   # (technique, gradient checkpointing), cheapest last
+NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 
 def choose_technique(config, gpu_gib: float | None, r: int = 8, target_modules=("q_proj", "v_proj"),
                      batch_size: int = 4, seq_len: int = 512, weight_bytes: int = 2, counts: dict | None = None,
@@ -205,7 +206,7 @@ def choose_technique(config, gpu_gib: float | None, r: int = 8, target_modules=(
     for (t, ckpt), g in need.items():
         if g <= gpu_gib:
             return {"technique": t, "gradient_checkpointing": ckpt, "need_gib": g, "table": table,
-                    "why": f"{t.upper()}{' with gradient checkpointing' if ckpt else ''}: needs about {g:.1f} GiB by the "
+                    "why": f"{NAMES[t]}{' with gradient checkpointing' if ckpt else ''}: needs about {g:.1f} GiB by the "
                            f"estimate ({shape}), the GPU has {gpu_gib:.1f} GiB"}
     raise MemoryError(f"nothing fits a GPU of {gpu_gib:.1f} GiB: even QLoRA with gradient checkpointing needs about "
                       f"{min(need.values()):.1f} GiB ({shape}); use a smaller batch, shorter sequences or a bigger GPU")
