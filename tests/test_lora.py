@@ -153,6 +153,15 @@ def test_bench_context_follows_cuda_when_not_told(monkeypatch):
     assert bench_context().get_start_method() == "spawn"
 
 
+def test_benchmark_runs_in_spawned_processes(monkeypatch):
+    "What a CUDA machine does (`bench_context` spawns there), done here on the CPU: the child imports everything itself."
+    import ftcourse.lora as lora
+    monkeypatch.setattr(lora, "bench_context", lambda cuda=None: __import__("multiprocessing").get_context("spawn"))
+    df = lora.benchmark(preset("lora", "small").but(n_test=1), steps=1, techniques=("lora",), progress=False)
+    assert list(df.technique) == ["lora"] and df.model[0] == "asset:smollm2" and df.dtype[0] == "float32"
+    assert df.loss_before[0] > 0 and df.peak_mb[0] > 0
+
+
 def test_benchmark_runs_on_the_bench_model():
     from ftcourse.lora import bench_preset
     full, small = preset("lora", "full"), preset("lora", "small")
