@@ -162,6 +162,21 @@ def test_benchmark_runs_in_spawned_processes(monkeypatch):
     assert df.loss_before[0] > 0 and df.peak_mb[0] > 0
 
 
+def test_a_technique_whose_estimate_exceeds_the_gpu_is_not_started(monkeypatch):
+    "On a GPU `run_technique` checks its estimate before loading anything (a simulated 0.2 GiB GPU here)."
+    import torch
+    import ftcourse.lora as lora
+    import ftcourse.train
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ftcourse.train, "mixed_precision_dtype", lambda: torch.float16)
+    monkeypatch.setattr(lora, "gpu_memory_gib", lambda device=0: 0.2)
+    loaded = []
+    monkeypatch.setattr(lora, "load_for_training", lambda *a, **kw: loaded.append(a))
+    with pytest.raises(MemoryError, match=r"full on asset:smollm2 is not started: it needs about [\d.]+ GiB .* the GPU has 0.2 GiB"):
+        lora.run_technique("full", preset("lora", "small"), steps=1)
+    assert loaded == []
+
+
 def test_benchmark_runs_on_the_bench_model():
     from ftcourse.lora import bench_preset
     full, small = preset("lora", "full"), preset("lora", "small")
