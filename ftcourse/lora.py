@@ -432,7 +432,6 @@ def train_distributed(out, steps: int = 4, p: Preset | None = None, lr: float | 
     "LoRA training that runs alone or under `accelerate launch` (each rank its shard); writes `rank{N}.json`, rank 0 the adapter."
     import torch
     from accelerate import Accelerator
-    from transformers import AutoTokenizer
     from ftcourse.assets import model_source
     from ftcourse.data import load
     from ftcourse.train import seed_everything
@@ -441,7 +440,7 @@ def train_distributed(out, steps: int = 4, p: Preset | None = None, lr: float | 
     seed_everything(p.seed)  # same seed everywhere: every rank starts from identical adapters
     if acc.device.type == "cpu": torch.set_num_threads(1)  # one core per process
     source = model_source(p.model)
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer(source)
     encoded = encode_chats(tokenizer, load(p)["train"], p.max_length)
     shard = encoded[acc.process_index::acc.num_processes]   # each rank trains on different chats
     model = load_for_training(source, "lora", r=p.extra["r"], alpha=p.extra["alpha"],
