@@ -90,7 +90,7 @@ def gated_help(source: str) -> str:
     "What to do when Hub model `source` is gated."
     return (f"{source} is a gated model: accept its terms at https://huggingface.co/{source} with your Hugging Face "
             "account, then authenticate: set HF_TOKEN to a token from https://huggingface.co/settings/tokens (on "
-            "Colab: the Secrets panel) or run `huggingface-cli login`. Or pick an ungated model in the preset.")
+            "Colab: the Secrets panel) or run `hf auth login`. Or pick an ungated model in the preset.")
 
 @contextlib.contextmanager
 def _explain_access(source):

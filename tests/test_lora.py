@@ -203,7 +203,7 @@ def test_a_gated_model_without_a_token_says_what_to_do(monkeypatch):
     for load in (load_tokenizer, load_model_config):
         with pytest.raises(PermissionError, match="mistralai/Mistral-7B-v0.1 is a gated model") as e:
             load("mistralai/Mistral-7B-v0.1")
-        assert "HF_TOKEN" in str(e.value) and "huggingface-cli login" in str(e.value)
+        assert "HF_TOKEN" in str(e.value) and "hf auth login" in str(e.value)
 
 
 def test_other_loading_errors_pass_through(monkeypatch):
