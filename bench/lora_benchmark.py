@@ -2,7 +2,9 @@
 
 Each technique trains the same model on the same chats for the same number of steps, in a fresh process
 (so that peak memory is measured per technique: peak RSS growth on CPU, torch.cuda.max_memory_allocated on
-GPU). Writes DIR/lora_benchmark.json, DIR/lora_benchmark.md (the table) and DIR/lora_benchmark.png, and
+GPU; spawned on a CUDA machine, forked from a fork server on a CPU: `ftcourse.lora.bench_context`). At `full`
+scale the model is the preset's `bench_model` (Qwen2.5-0.5B-Instruct: full fine-tuning of the 7B model needs
+more than 100 GB); on a GPU a technique whose memory estimate exceeds the GPU is not started. Writes DIR/lora_benchmark.json, DIR/lora_benchmark.md (the table) and DIR/lora_benchmark.png, and
 prints the table.
 
     python bench/lora_benchmark.py --out runs/ --steps 12 --techniques full,lora,qlora
@@ -24,7 +26,7 @@ def main(argv=None) -> int:
 
     import ftcourse  # noqa: F401  (sets the scale's offline switches before the HF libraries load)
     from ftcourse.config import preset
-    from ftcourse.lora import TECHNIQUES, benchmark
+    from ftcourse.lora import TECHNIQUES, bench_preset, benchmark
 
     techniques = [t.strip() for t in args.techniques.split(",") if t.strip()]
     unknown = set(techniques) - set(TECHNIQUES)
@@ -37,10 +39,10 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - start
 
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    meta = {"preset": {"model": p.model, "scale": p.scale, "batch_size": p.batch_size, "max_length": p.max_length,
+    meta = {"preset": {"model": bench_preset(p).model, "scale": p.scale, "batch_size": p.batch_size, "max_length": p.max_length,
                        **p.extra}, "steps": args.steps, "seconds": round(seconds, 1)}
     (out / "lora_benchmark.json").write_text(json.dumps({**meta, "rows": df.to_dict(orient="records")}, indent=1))
-    cols = ["technique", "device", "trainable_params", "total_params", "trainable_pct", "weights_mb", "peak_mb",
+    cols = ["technique", "model", "dtype", "device", "trainable_params", "total_params", "trainable_pct", "weights_mb", "peak_mb",
             "estimated_mb", "tokens_per_s", "loss_before", "loss_after"]
     table = df[cols].copy()
     table["estimate_error_pct"] = (100 * (table.estimated_mb - table.peak_mb) / table.peak_mb).round(1)

@@ -18,9 +18,12 @@ from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id,
 from .config import Preset, preset
 
 # %% auto #0
-__all__ = ['TECHNIQUES', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config', 'add_lora', 'lora_params',
-           'lora_params_cli', 'param_breakdown', 'estimate_memory', 'current_rss_mb', 'run_technique', 'benchmark',
-           'generate_replies', 'train_steps', 'quantization_config', 'load_for_training', 'train_distributed']
+__all__ = ['TECHNIQUES', 'RECIPES', 'NAMES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config',
+           'add_lora', 'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer',
+           'param_breakdown', 'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory',
+           'choose_technique', 'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark',
+           'generate_replies', 'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
+           'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
 from .train import quiet_peft  # one place for the peft/transformers warning filter
@@ -80,6 +83,42 @@ def lora_params_cli(config, r: int = 8, target_modules=("q_proj", "v_proj")) -> 
     counted["model"].print_trainable_parameters()
     return 0
 
+# %% ../nbs/04_lora_qlora.ipynb #a0c3e5d2
+import contextlib
+
+def gated_help(source: str) -> str:
+    "What to do when Hub model `source` is gated."
+    return (f"{source} is a gated model: accept its terms at https://huggingface.co/{source} with your Hugging Face "
+            "account, then authenticate: set HF_TOKEN to a token from https://huggingface.co/settings/tokens (on "
+            "Colab: the Secrets panel) or run `hf auth login`. Or pick an ungated model in the preset.")
+
+@contextlib.contextmanager
+def _explain_access(source):
+    "Turn transformers' error for a gated repository into `PermissionError(gated_help(source))`."
+    from huggingface_hub.errors import GatedRepoError
+    try: yield
+    except OSError as e:
+        if isinstance(e, GatedRepoError) or isinstance(e.__cause__, GatedRepoError) or "gated repo" in str(e):
+            raise PermissionError(gated_help(str(source))) from e
+        raise
+
+def load_model_config(source):
+    "The config of the model at `source` (a folder or a Hub id: only its config.json is downloaded); a clear error if it is gated."
+    from transformers import AutoConfig
+    with _explain_access(source): return AutoConfig.from_pretrained(source)
+
+def load_tokenizer(source):
+    "The tokenizer at `source`, checked for chat fine-tuning: a clear error if the model is gated or has no chat template; with no pad token it pads with its end-of-sequence token, and says so."
+    from transformers import AutoTokenizer
+    with _explain_access(source): tokenizer = AutoTokenizer.from_pretrained(source)
+    if not tokenizer.chat_template:
+        raise ValueError(f"{source} has no chat template (a base model, not an instruct one): pick an instruct model "
+                         "or set `tokenizer.chat_template` yourself")
+    if tokenizer.pad_token is None:
+        print(f"{source} has no pad token: padding with its end-of-sequence token {tokenizer.eos_token!r}")
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
 # %% ../nbs/04_lora_qlora.ipynb #55b79cfe
 def param_breakdown(config, r: int = 8, target_modules=("q_proj", "v_proj")) -> dict:
     "Counts from the meta-device model: all parameters, those in 4-bit-quantisable linear layers, and LoRA's."
@@ -112,6 +151,66 @@ def estimate_memory(config, technique: str = "lora", r: int = 8, target_modules=
 # %% ../nbs/04_lora_qlora.ipynb #cbe45854
 TECHNIQUES = ("full", "lora", "qlora")
 
+# %% ../nbs/04_lora_qlora.ipynb #b1d4c0a2
+def weight_dtype(technique: str, half="auto"):
+    "The dtype `technique` loads the base weights in: `half` (the GPU's 16-bit type, `train.mixed_precision_dtype`; None: a CPU) for LoRA; for full fine-tuning bfloat16, else float32 (no float16 without a master copy); float32 on a CPU; None for QLoRA (4-bit)."
+    import torch
+    if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if half == "auto":
+        from ftcourse.train import mixed_precision_dtype
+        half = mixed_precision_dtype()
+    if technique == "qlora": return None
+    if half is None or (technique == "full" and half != torch.bfloat16): return torch.float32
+    return half
+
+def dtype_bytes(dtype) -> int:
+    "Bytes per number of a torch floating-point `dtype` (2 for bfloat16 and float16, 4 for float32)."
+    import torch
+    return torch.finfo(dtype).bits // 8
+
+def gpu_memory_gib(device: int = 0) -> float | None:
+    "The GPU's memory in GiB (`torch.cuda.get_device_properties(device).total_memory`); None without CUDA."
+    import torch
+    return torch.cuda.get_device_properties(device).total_memory / 2 ** 30 if torch.cuda.is_available() else None
+
+def free_memory():
+    "Return what deleted models held: collect garbage, and on a GPU empty PyTorch's cache."
+    import gc
+    import torch
+    gc.collect()
+    if torch.cuda.is_available(): torch.cuda.empty_cache()
+
+# %% ../nbs/04_lora_qlora.ipynb #b1d4c0a4
+RECIPES = (("lora", False), ("lora", True), ("qlora", True))   # (technique, gradient checkpointing), cheapest last
+NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
+
+def choose_technique(config, gpu_gib: float | None, r: int = 8, target_modules=("q_proj", "v_proj"),
+                     batch_size: int = 4, seq_len: int = 512, weight_bytes: int = 2, counts: dict | None = None,
+                     reserve_gib: float | None = None) -> dict:
+    """How to fine-tune the model of `config` on a GPU of `gpu_gib` GiB: the first of `RECIPES` whose `estimate_memory`
+    plus `reserve_gib` (default: the CUDA context, `sizing.CUDA_CONTEXT_GIB`) fits. `gpu_gib` None (a CPU): LoRA, nothing
+    to gate. Raises `MemoryError` when nothing fits. `technique`, `gradient_checkpointing`, `need_gib`, `why`, `table`."""
+    import pandas as pd
+    from ftcourse.sizing import CUDA_CONTEXT_GIB
+    reserve = CUDA_CONTEXT_GIB if reserve_gib is None else reserve_gib
+    counts = counts or param_breakdown(config, r, target_modules)
+    need = {(t, ckpt): estimate_memory(config, t, r=r, target_modules=target_modules, batch_size=batch_size,
+                                       seq_len=seq_len, weight_bytes=weight_bytes, gradient_checkpointing=ckpt,
+                                       counts=counts)["total"] / 1024 + reserve for t, ckpt in RECIPES}
+    table = pd.DataFrame([{"technique": t, "gradient checkpointing": ckpt, "GiB": round(g, 2),
+                           "fits": None if gpu_gib is None else g <= gpu_gib} for (t, ckpt), g in need.items()])
+    shape = f"batch {batch_size} x {seq_len} tokens, {weight_bytes}-byte weights"
+    if gpu_gib is None:
+        return {"technique": "lora", "gradient_checkpointing": False, "need_gib": need[RECIPES[0]], "table": table,
+                "why": f"no GPU: nothing to gate, LoRA (on a GPU it would need about {need[RECIPES[0]]:.1f} GiB, {shape})"}
+    for (t, ckpt), g in need.items():
+        if g <= gpu_gib:
+            return {"technique": t, "gradient_checkpointing": ckpt, "need_gib": g, "table": table,
+                    "why": f"{NAMES[t]}{' with gradient checkpointing' if ckpt else ''}: needs about {g:.1f} GiB by the "
+                           f"estimate ({shape}), the GPU has {gpu_gib:.1f} GiB"}
+    raise MemoryError(f"nothing fits a GPU of {gpu_gib:.1f} GiB: even QLoRA with gradient checkpointing needs about "
+                      f"{min(need.values()):.1f} GiB ({shape}); use a smaller batch, shorter sequences or a bigger GPU")
+
 # %% ../nbs/04_lora_qlora.ipynb #ec6e97ec
 def current_rss_mb() -> float:
     "This process's resident memory now, in MiB (Linux `/proc`; falls back to the peak elsewhere)."
@@ -126,24 +225,35 @@ def run_technique(technique: str, p: Preset | None = None, steps: int = 8, lr: f
                   progress: bool = False) -> dict:
     "Train the preset's model by `technique` for `steps` in this process; losses, speed, measured and estimated memory."
     import torch
-    from transformers import AutoTokenizer
     from ftcourse.assets import model_source
     from ftcourse.data import load
-    from ftcourse.train import peak_rss_mb, seed_everything
+    from ftcourse.sizing import CUDA_CONTEXT_GIB
+    from ftcourse.train import mixed_precision_dtype, peak_rss_mb, seed_everything
     p = p or preset("lora")
     seed_everything(p.seed)
     on_gpu = torch.cuda.is_available()
-    if not on_gpu and p.scale == "small": torch.set_num_threads(1)  # faster on a shared CPU
+    if not on_gpu: torch.set_num_threads(1)  # faster on a shared CPU
     source = model_source(p.model)
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer(source)
     ds = load(p)
     train, test = encode_chats(tokenizer, ds["train"], p.max_length), encode_chats(tokenizer, ds["test"], p.max_length)
-    if on_gpu: torch.cuda.reset_peak_memory_stats()
+    dropout, dtype = 0.05, weight_dtype(technique)
+    width = max(len(e["input_ids"]) for e in train)
+    compute = dtype or mixed_precision_dtype() or torch.float32   # QLoRA computes in the GPU's 16-bit type
+    estimate = lambda seq_len: estimate_memory(
+        load_model_config(source), technique, r=p.extra["r"], target_modules=p.extra["target_modules"],
+        batch_size=p.batch_size, seq_len=seq_len, weight_bytes=dtype_bytes(dtype or compute),
+        act_bytes=dtype_bytes(compute), attention_scores=not on_gpu, lora_dropout=dropout,
+        mixed_precision=False)  # full fine-tuning trains the loaded weights directly, no float32 master copy
+    if on_gpu:   # nothing starts whose estimate exceeds the GPU
+        gib, need = gpu_memory_gib(), estimate(width)["total"] / 1024 + CUDA_CONTEXT_GIB
+        if need > gib:
+            raise MemoryError(f"{technique} on {p.model} is not started: it needs about {need:.1f} GiB by the estimate "
+                              f"(batch {p.batch_size} x {width} tokens), the GPU has {gib:.1f} GiB")
+        torch.cuda.reset_peak_memory_stats()
     rss_before = current_rss_mb()
-    dropout = 0.05
     model = load_for_training(source, technique, r=p.extra["r"], alpha=p.extra["alpha"], dropout=dropout,
-                              target_modules=p.extra["target_modules"],
-                              dtype=torch.bfloat16 if on_gpu and technique != "qlora" else None)
+                              target_modules=p.extra["target_modules"], dtype=dtype)
     weights_mb = model.get_memory_footprint() / 2 ** 20
     if hasattr(model, "get_nb_trainable_parameters"): trainable, total = model.get_nb_trainable_parameters()
     else: trainable = total = sum(q.numel() for q in model.parameters())   # peft counts 4-bit weights right
@@ -159,12 +269,9 @@ def run_technique(technique: str, p: Preset | None = None, steps: int = 8, lr: f
     seconds = time.perf_counter() - start
     loss_after = mean_loss(model, test, pad_token_id(tokenizer), p.batch_size)
     peak = torch.cuda.max_memory_allocated() / 2 ** 20 if on_gpu else peak_rss_mb() - rss_before
-    est = estimate_memory(model.config, technique, r=p.extra["r"], target_modules=p.extra["target_modules"],
-                          batch_size=p.batch_size, seq_len=seen["width"],
-                          weight_bytes=2 if on_gpu and technique != "qlora" else 4, act_bytes=2 if on_gpu else 4,
-                          attention_scores=not on_gpu, lora_dropout=dropout,
-                          mixed_precision=False)  # on a GPU full fine-tuning here trains bf16 weights directly
-    return {"technique": technique, "device": torch.cuda.get_device_name() if on_gpu else "cpu", "steps": steps,
+    est = estimate(seen["width"])
+    return {"technique": technique, "model": p.model, "dtype": str(dtype or compute).removeprefix("torch."),
+            "device": torch.cuda.get_device_name() if on_gpu else "cpu", "steps": steps,
             "trainable_params": trainable, "total_params": total, "trainable_pct": 100 * trainable / total,
             "weights_mb": round(weights_mb, 1), "peak_mb": round(peak, 1), "estimated_mb": round(est["total"], 1),
             "tokens_per_s": round(seen["tokens"] / seconds, 1), "seconds": round(seconds, 1),
@@ -172,12 +279,20 @@ def run_technique(technique: str, p: Preset | None = None, steps: int = 8, lr: f
             "estimate": {k: round(v, 1) for k, v in est.items()}}
 
 # %% ../nbs/04_lora_qlora.ipynb #369ccff3
-def _bench_context():
-    "Processes forked from a server that has imported PyTorch and transformers once (8 s a start saved); plain spawn where fork is unavailable."
+BENCH_PRELOAD = ("ftcourse", "torch", "transformers", "peft", "bitsandbytes", "ftcourse.lora")  # ftcourse first: its log filter
+
+def bench_context(cuda: bool | None = None):
+    """The `multiprocessing` context for benchmark processes. On a CPU: processes forked from a server that imported
+    PyTorch, transformers, peft and bitsandbytes once (8 s a start saved). On a CUDA machine (`cuda`, default: if one
+    is visible): `spawn`, fresh interpreters, because importing bitsandbytes initialises CUDA and a forked child cannot
+    use CUDA after that ("Cannot re-initialize CUDA in forked subprocess"). `spawn` too where fork is unavailable."""
     import multiprocessing
-    if "forkserver" not in multiprocessing.get_all_start_methods(): return multiprocessing.get_context("spawn")
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    if cuda or "forkserver" not in multiprocessing.get_all_start_methods(): return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["ftcourse", "torch", "transformers", "peft", "bitsandbytes", "ftcourse.lora"])  # ftcourse first: its log filter
+    ctx.set_forkserver_preload(list(BENCH_PRELOAD))
     return ctx
 
 def _run_quietly(technique: str, p: Preset, steps: int) -> dict:
@@ -186,13 +301,17 @@ def _run_quietly(technique: str, p: Preset, steps: int) -> dict:
     hf_logging.disable_progress_bar()
     return run_technique(technique, p, steps)
 
+def bench_preset(p: Preset) -> Preset:
+    "The preset the benchmark runs: `p` on its `extra['bench_model']` if it names one (full fine-tuning must fit the GPU)."
+    return p.but(model=p.extra.get("bench_model", p.model))
+
 def benchmark(p: Preset | None = None, steps: int = 8, techniques=TECHNIQUES, isolate: bool = True,
               progress: bool = True) -> pd.DataFrame:
-    "Fine-tune the preset's model by each technique on the same data and steps; one row each (see `run_technique`)."
+    "Fine-tune the preset's benchmark model (`bench_preset`) by each technique on the same data and steps, each in a fresh process (`bench_context`); one row each (see `run_technique`)."
     from tqdm.auto import tqdm
-    p = p or preset("lora")
+    p = bench_preset(p or preset("lora"))
     rows = []
-    ctx = _bench_context() if isolate else None
+    ctx = bench_context() if isolate else None
     import ftcourse.lora as lora_module  # a process receives functions by module and name: the package's copy
     for technique in tqdm(list(techniques), desc="techniques", disable=not progress):
         if not isolate: rows.append(run_technique(technique, p, steps)); continue
@@ -237,6 +356,51 @@ def generate_replies(model, tokenizer, chats: list, max_new_tokens: int = 64, fr
                                                                                    presence_penalty)]))
     return [t.strip() for t in tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)]
 
+# %% ../nbs/04_lora_qlora.ipynb #b096ec86
+def quantization_config(compute_dtype=None):
+    "QLoRA's 4-bit `BitsAndBytesConfig`: NF4 weights, double quantisation, and the dtype matmuls run in (default: the GPU's 16-bit type, `train.mixed_precision_dtype`; float32 on a CPU)."
+    import torch
+    from transformers import BitsAndBytesConfig
+    from ftcourse.train import mixed_precision_dtype
+    if compute_dtype is None: compute_dtype = mixed_precision_dtype() or torch.float32
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=compute_dtype)
+
+def load_base(source, technique: str = "lora", dtype=None, gradient_checkpointing: bool = False):
+    "The base model at `source` as `technique` trains it: `full`/`lora` in `dtype` (default `weight_dtype(technique)`); `qlora` in 4 bits (compute in `dtype`), readied by `prepare_model_for_kbit_training`."
+    import torch
+    from transformers import AutoModelForCausalLM
+    if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    device_map = {"": 0} if torch.cuda.is_available() else None
+    with _explain_access(source):
+        if technique != "qlora":
+            return AutoModelForCausalLM.from_pretrained(source, dtype=dtype or weight_dtype(technique), device_map=device_map)
+        from peft import prepare_model_for_kbit_training
+        model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization_config(dtype),
+                                                     device_map=device_map)
+    for module in model.modules():   # CPU: never repack into the inference-only layout (it has no backward)
+        if hasattr(module, "support_avx512bf16_for_cpu"): module.support_avx512bf16_for_cpu = False
+    with quiet_peft():   # freezes the base, casts the layers that stay unquantised to float32
+        return prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+
+def make_trainable(model, technique: str = "lora", r: int = 8, alpha: int | None = None, dropout: float = 0.05,
+                   target_modules=("q_proj", "v_proj"), gradient_checkpointing: bool = False):
+    "A `load_base` model ready to train by `technique`: every weight trainable (`full`), or frozen with LoRA adapters added."
+    if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if gradient_checkpointing and technique != "qlora":   # QLoRA's was switched on by prepare_model_for_kbit_training
+        model.gradient_checkpointing_enable()
+        if technique == "lora": model.enable_input_require_grads()  # frozen inputs: gradients must still reach the adapters
+    if technique == "full":
+        for param in model.parameters(): param.requires_grad_(True)
+        return model
+    return add_lora(model, r=r, alpha=alpha, dropout=dropout, target_modules=target_modules)
+
+def load_for_training(source, technique: str = "lora", r: int = 8, alpha: int | None = None, dropout: float = 0.05,
+                      target_modules=("q_proj", "v_proj"), dtype=None, gradient_checkpointing: bool = False):
+    "The causal LM at `source`, ready to train by `technique`: `full` (every weight), `lora`, or `qlora` (4-bit base)."
+    model = load_base(source, technique, dtype, gradient_checkpointing)
+    return make_trainable(model, technique, r, alpha, dropout, target_modules, gradient_checkpointing)
+
 # %% ../nbs/04_lora_qlora.ipynb #89122ce3
 LEARNING_RATES = {"full": 5e-5, "lora": 3e-3, "qlora": 3e-3}
 
@@ -262,46 +426,12 @@ def train_steps(model, encoded: list, pad_id: int, steps: int, batch_size: int =
         if on_step: on_step(step, losses[-1], b)
     return losses
 
-# %% ../nbs/04_lora_qlora.ipynb #b096ec86
-def quantization_config(compute_dtype=None):
-    "QLoRA's 4-bit `BitsAndBytesConfig`: NF4 weights, double quantisation, and the dtype matmuls run in."
-    import torch
-    from transformers import BitsAndBytesConfig
-    if compute_dtype is None: compute_dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=compute_dtype)
-
-def load_for_training(source, technique: str = "lora", r: int = 8, alpha: int | None = None, dropout: float = 0.05,
-                      target_modules=("q_proj", "v_proj"), dtype=None, gradient_checkpointing: bool = False):
-    "The causal LM at `source`, ready to train by `technique`: `full` (every weight), `lora`, or `qlora` (4-bit base)."
-    import torch
-    from transformers import AutoModelForCausalLM
-    if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
-    device_map = {"": 0} if torch.cuda.is_available() else None
-    if technique == "qlora":
-        from peft import prepare_model_for_kbit_training
-        model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization_config(dtype),
-                                                     device_map=device_map)
-        for module in model.modules():   # CPU: never repack into the inference-only layout (it has no backward)
-            if hasattr(module, "support_avx512bf16_for_cpu"): module.support_avx512bf16_for_cpu = False
-        with quiet_peft():
-            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, device_map=device_map)
-        if gradient_checkpointing: model.gradient_checkpointing_enable()
-    if technique == "full":
-        for param in model.parameters(): param.requires_grad_(True)
-        return model
-    if gradient_checkpointing and technique == "lora": model.enable_input_require_grads()
-    return add_lora(model, r=r, alpha=alpha, dropout=dropout, target_modules=target_modules)
-
 # %% ../nbs/04_lora_qlora.ipynb #81ff5e50
 def train_distributed(out, steps: int = 4, p: Preset | None = None, lr: float | None = None,
                       batch_size: int | None = None) -> dict:
     "LoRA training that runs alone or under `accelerate launch` (each rank its shard); writes `rank{N}.json`, rank 0 the adapter."
     import torch
     from accelerate import Accelerator
-    from transformers import AutoTokenizer
     from ftcourse.assets import model_source
     from ftcourse.data import load
     from ftcourse.train import seed_everything
@@ -310,7 +440,7 @@ def train_distributed(out, steps: int = 4, p: Preset | None = None, lr: float | 
     seed_everything(p.seed)  # same seed everywhere: every rank starts from identical adapters
     if acc.device.type == "cpu": torch.set_num_threads(1)  # one core per process
     source = model_source(p.model)
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer(source)
     encoded = encode_chats(tokenizer, load(p)["train"], p.max_length)
     shard = encoded[acc.process_index::acc.num_processes]   # each rank trains on different chats
     model = load_for_training(source, "lora", r=p.extra["r"], alpha=p.extra["alpha"],

@@ -125,8 +125,6 @@ def test_every_lesson_fits_the_time_budget(colab):
 @pytest.mark.parametrize("name", ["01_transfer_learning.ipynb", "03_text_classification.ipynb", "04_lora_qlora.ipynb",
                                   "05_ner.ipynb", "06_question_answering.ipynb", "07_best_practices.ipynb"])
 def test_every_lesson_fits_a_t4(colab, name):
-    if name[:2] in ("04", "07") and "bench_model" not in preset("lora", "full").extra:
-        pytest.skip("lesson 4's benchmark still fine-tunes the 7B model fully at `full` (issue 14): no bench_model yet")
     assert colab.needs_gib(name) <= T4.memory_gib, colab.estimate(name).round(2).to_string()
 
 

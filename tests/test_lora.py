@@ -69,6 +69,168 @@ def test_estimator_rejects_an_unknown_technique():
     with pytest.raises(ValueError): estimate_memory(LLAMA2, "prefix-tuning")
 
 
+# --- what runs on the GPU found: dtypes and the technique, chosen by the estimate ---------------------------
+
+QWEN7B = ROOT / "ftcourse" / "resources" / "qwen2.5-7b-instruct-config.json"
+
+
+@pytest.fixture(scope="module")
+def qwen_counts():
+    from ftcourse.lora import param_breakdown
+    full = preset("lora", "full")
+    return {"r": full.extra["r"], "target_modules": full.extra["target_modules"], "batch_size": full.batch_size,
+            "seq_len": full.max_length, "counts": param_breakdown(QWEN7B, full.extra["r"], full.extra["target_modules"])}
+
+
+def test_full_preset_is_an_ungated_chat_model_with_a_benchmark_model_that_fits():
+    full = preset("lora", "full")
+    assert full.model == "Qwen/Qwen2.5-7B-Instruct" and full.extra["bench_model"] == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert full.extra["steps"] == full.epochs * full.n_train // full.batch_size
+    assert not (ROOT / "ftcourse" / "resources" / "mistral-7b-v0.1-config.json").exists()
+
+
+@pytest.mark.parametrize("gpu_gib,expected", [(14.56, ("qlora", True)), (16.0, ("qlora", True)),
+                                              (20.0, ("lora", True)), (40.0, ("lora", False)),
+                                              (80.0, ("lora", False)), (None, ("lora", False))])
+def test_choose_technique_by_the_gpus_memory(qwen_counts, gpu_gib, expected):
+    "A T4 (14.56 GiB usable) trains the 7B model as QLoRA; an 80 GB GPU as 16-bit LoRA; a CPU is not gated."
+    from ftcourse.lora import choose_technique
+    got = choose_technique(QWEN7B, gpu_gib, **qwen_counts)
+    assert (got["technique"], got["gradient_checkpointing"]) == expected, got["table"]
+    if gpu_gib is not None:
+        assert got["need_gib"] <= gpu_gib and f"the GPU has {gpu_gib:.1f} GiB" in got["why"]
+        assert list(got["table"].fits) == list(got["table"].GiB <= gpu_gib)
+    else:
+        assert "no GPU" in got["why"]
+
+
+def test_choose_technique_starts_nothing_that_does_not_fit(qwen_counts):
+    from ftcourse.lora import choose_technique
+    for gib in (6.0, 10.0):   # 4-bit weights alone are about 7.9 GiB; batch 4 x 256 needs about 10.5 in all
+        with pytest.raises(MemoryError, match=f"nothing fits a GPU of {gib} GiB"):
+            choose_technique(QWEN7B, gib, **qwen_counts)
+    small = choose_technique(QWEN7B, 10.0, **{**qwen_counts, "batch_size": 1, "seq_len": 64})   # a smaller batch fits
+    assert small["technique"] == "qlora"
+
+
+def test_weight_dtypes_follow_the_gpus_16_bit_type():
+    import torch
+    from ftcourse.lora import dtype_bytes, weight_dtype
+    assert [weight_dtype(t, None) for t in ("full", "lora", "qlora")] == [torch.float32, torch.float32, None]   # CPU
+    assert [weight_dtype(t, torch.float16) for t in ("full", "lora", "qlora")] == [torch.float32, torch.float16, None]  # T4
+    assert [weight_dtype(t, torch.bfloat16) for t in ("full", "lora", "qlora")] == [torch.bfloat16] * 2 + [None]
+    assert weight_dtype("lora") == torch.float32                     # here: no CUDA, train.mixed_precision_dtype() is None
+    assert (dtype_bytes(torch.float16), dtype_bytes(torch.bfloat16), dtype_bytes(torch.float32)) == (2, 2, 4)
+    with pytest.raises(ValueError): weight_dtype("prefix-tuning")
+
+
+def test_quantization_config_computes_in_the_gpus_type(monkeypatch):
+    import torch
+    import ftcourse.train
+    from ftcourse.lora import quantization_config
+    assert quantization_config().bnb_4bit_compute_dtype == torch.float32            # a CPU
+    monkeypatch.setattr(ftcourse.train, "mixed_precision_dtype", lambda: torch.float16)  # a T4
+    assert quantization_config().bnb_4bit_compute_dtype == torch.float16
+
+
+# --- benchmark processes: spawn on CUDA (bitsandbytes initialises CUDA), a fork server on a CPU ---------------
+
+def test_bench_context_spawns_on_cuda_and_forks_from_a_server_on_cpu():
+    import multiprocessing
+    from ftcourse.lora import BENCH_PRELOAD, bench_context
+    assert bench_context(cuda=True).get_start_method() == "spawn"
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert bench_context(cuda=False).get_start_method() == "forkserver"
+    assert "bitsandbytes" in BENCH_PRELOAD           # why a fork server must never be used with CUDA
+    assert bench_context().get_start_method() == ("spawn" if __import__("torch").cuda.is_available() else
+                                                 bench_context(cuda=False).get_start_method())
+
+
+def test_bench_context_follows_cuda_when_not_told(monkeypatch):
+    import torch
+    from ftcourse.lora import bench_context
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert bench_context().get_start_method() == "spawn"
+
+
+def test_benchmark_runs_in_spawned_processes(monkeypatch):
+    "What a CUDA machine does (`bench_context` spawns there), done here on the CPU: the child imports everything itself."
+    import ftcourse.lora as lora
+    monkeypatch.setattr(lora, "bench_context", lambda cuda=None: __import__("multiprocessing").get_context("spawn"))
+    df = lora.benchmark(preset("lora", "small").but(n_test=1), steps=1, techniques=("lora",), progress=False)
+    assert list(df.technique) == ["lora"] and df.model[0] == "asset:smollm2" and df.dtype[0] == "float32"
+    assert df.loss_before[0] > 0 and df.peak_mb[0] > 0
+
+
+def test_a_technique_whose_estimate_exceeds_the_gpu_is_not_started(monkeypatch):
+    "On a GPU `run_technique` checks its estimate before loading anything (a simulated 0.2 GiB GPU here)."
+    import torch
+    import ftcourse.lora as lora
+    import ftcourse.train
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ftcourse.train, "mixed_precision_dtype", lambda: torch.float16)
+    monkeypatch.setattr(lora, "gpu_memory_gib", lambda device=0: 0.2)
+    loaded = []
+    monkeypatch.setattr(lora, "load_for_training", lambda *a, **kw: loaded.append(a))
+    with pytest.raises(MemoryError, match=r"full on asset:smollm2 is not started: it needs about [\d.]+ GiB .* the GPU has 0.2 GiB"):
+        lora.run_technique("full", preset("lora", "small"), steps=1)
+    assert loaded == []
+
+
+def test_benchmark_runs_on_the_bench_model():
+    from ftcourse.lora import bench_preset
+    full, small = preset("lora", "full"), preset("lora", "small")
+    assert bench_preset(full).model == full.extra["bench_model"] and bench_preset(full).n_train == full.n_train
+    assert bench_preset(small) == small
+
+
+# --- picking a model: gated repositories, chat templates, pad tokens ----------------------------------------
+
+def test_a_gated_model_without_a_token_says_what_to_do(monkeypatch):
+    import httpx2
+    import transformers
+    from huggingface_hub.errors import GatedRepoError
+    from ftcourse.lora import load_model_config, load_tokenizer
+
+    def gated(source, *a, **kw):
+        response = httpx2.Response(401, request=httpx2.Request("GET", f"https://huggingface.co/{source}"))
+        try: raise GatedRepoError("401 Client Error: access to model is restricted", response=response)
+        except GatedRepoError as e:   # what transformers raises on top of huggingface_hub's error
+            raise OSError(f"You are trying to access a gated repo.\nMake sure to have access to it at "
+                          f"https://huggingface.co/{source}.") from e
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", gated)
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", gated)
+    for load in (load_tokenizer, load_model_config):
+        with pytest.raises(PermissionError, match="mistralai/Mistral-7B-v0.1 is a gated model") as e:
+            load("mistralai/Mistral-7B-v0.1")
+        assert "HF_TOKEN" in str(e.value) and "hf auth login" in str(e.value)
+
+
+def test_other_loading_errors_pass_through(monkeypatch):
+    import transformers
+    from ftcourse.lora import load_tokenizer
+    def missing(*a, **kw): raise OSError("no-such/model is not a local folder and is not a valid model identifier")
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", missing)
+    with pytest.raises(OSError, match="not a valid model identifier"):
+        load_tokenizer("no-such/model")
+
+
+def test_load_tokenizer_wants_a_chat_template_and_pads_with_eos(tmp_path, capsys):
+    from transformers import AutoTokenizer
+    from ftcourse.assets import model_source
+    from ftcourse.lora import load_tokenizer
+    tok = AutoTokenizer.from_pretrained(model_source(preset("lora", "small").model))
+    tok.chat_template = None
+    tok.save_pretrained(tmp_path / "base")
+    with pytest.raises(ValueError, match="no chat template"):
+        load_tokenizer(tmp_path / "base")
+    tok = AutoTokenizer.from_pretrained(model_source(preset("lora", "small").model))
+    tok.pad_token = None
+    tok.save_pretrained(tmp_path / "nopad")
+    loaded = load_tokenizer(tmp_path / "nopad")
+    assert loaded.pad_token == loaded.eos_token and "no pad token" in capsys.readouterr().out
+
+
 # --- training on the real small model ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

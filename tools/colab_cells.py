@@ -190,45 +190,60 @@ def _llm(model: str, p) -> dict:
 
 
 def _benchmark(p, model: str, steps: int, what: str) -> list:
-    "Lesson 4's benchmark (`ftcourse.lora.benchmark`): each technique on `model`, in its own process, `steps` steps, held-out loss before and after."
+    """Lesson 4's benchmark (`ftcourse.lora.benchmark`): each technique on `model`, in its own process, `steps` steps,
+    held-out loss before and after; each loads its weights as `ftcourse.lora.weight_dtype` says for a T4 (float16:
+    LoRA in float16, QLoRA in 4 bits computing in float16, full fine-tuning in float32, no float16 master copy)."""
+    import torch
     s = _sizing()
+    from ftcourse.lora import dtype_bytes, weight_dtype
     m = _llm(model, p)
     tokens = p.batch_size * p.max_length
     works = [s.Work(f"{what}: download {model}", download=m["counts"]["total"] * 2)] if model != p.model else []
     for t in ("full", "lora", "qlora"):
-        # run_technique loads 16-bit weights on a GPU (QLoRA: 4-bit storage, 16-bit compute); full fine-tuning
-        # trains the 16-bit weights directly (no float32 master copy)
-        mem = s.transformer_memory(m["config"], t, m["counts"], p.batch_size, p.max_length, weight_bytes=2, act_bytes=2,
-                                   mixed_precision=False)
+        dtype = weight_dtype(t, torch.float16) or torch.float16   # a T4 has no bfloat16
+        mem = s.transformer_memory(m["config"], t, m["counts"], p.batch_size, p.max_length, weight_bytes=dtype_bytes(dtype),
+                                   act_bytes=dtype_bytes(dtype), mixed_precision=False)
         grads = 1.0 if t == "full" else m["counts"]["lora"] / m["flop_params"]["linear"]
         flops = s.training_flops(m["forward"], 1.0, grads) * steps * tokens + 2 * m["forward"] * p.n_test * p.max_length
-        works.append(s.Work(f"{what}: {t}, {steps} steps of {p.batch_size} x {p.max_length} tokens", flops, "fp16",
-                            memory=mem["total"]))
+        works.append(s.Work(f"{what}: {t}, {steps} steps of {p.batch_size} x {p.max_length} tokens", flops,
+                            "fp32" if dtype == torch.float32 else "fp16", memory=mem["total"]))
     return works
 
 
 def plan_lora(p) -> list:
-    """Lesson 4 at `full` on a T4: the preset's model in 4 bits (QLoRA, gradient checkpointing): held-out loss and replies,
-    training, again; then the benchmark on `p.extra['bench_model']` (the preset's model if unset), one epoch per technique."""
+    """Lesson 4 at `full` on a T4: the technique `ftcourse.lora.choose_technique` picks for a T4 (QLoRA with gradient
+    checkpointing for a 7B model): held-out loss and replies, training for `p.extra['steps']` steps, again; then the
+    benchmark on `p.extra['bench_model']` (the preset's model if unset), `p.extra['bench_steps']` steps per technique,
+    after the lesson has freed the GPU."""
     s = _sizing()
+    from ftcourse.lora import NAMES, choose_technique
     m = _llm(p.model, p)
-    q = s.transformer_memory(m["config"], "qlora", m["counts"], p.batch_size, p.max_length, weight_bytes=2, act_bytes=2,
-                             gradient_checkpointing=True)
-    look = s.inference_memory(m["config"], q["weights"], p.batch_size, p.max_length)
-    weight_bytes = q["weights"] * 2 ** 20
+    choice = choose_technique(m["config"], s.T4.memory_gib, r=p.extra["r"], target_modules=p.extra["target_modules"],
+                              batch_size=p.batch_size, seq_len=p.max_length, weight_bytes=2, counts=m["counts"])
+    t, ckpt = choice["technique"], choice["gradient_checkpointing"]
+    train = s.transformer_memory(m["config"], t, m["counts"], p.batch_size, p.max_length, weight_bytes=2, act_bytes=2,
+                                 gradient_checkpointing=ckpt)
+    look = s.inference_memory(m["config"], train["weights"], p.batch_size, p.max_length)
+    qlora = s.transformer_memory(m["config"], "qlora", m["counts"], p.batch_size, p.max_length, weight_bytes=2, act_bytes=2,
+                                 gradient_checkpointing=ckpt)
+    weight_bytes = train["weights"] * 2 ** 20
     check = 2 * m["forward"] * p.n_test * p.max_length   # held-out loss (`mean_loss`), forward only
     adapters = m["counts"]["lora"] / m["flop_params"]["linear"]
-    steps = math.ceil(p.n_train / p.batch_size)
-    bench = p.extra.get("bench_model", p.model)
+    steps, chats = p.extra["steps"], p.extra["steps"] * p.batch_size
+    how = f"{NAMES[t]}{', gradient checkpointing' if ckpt else ''}"
+    weights = "in 4 bits" if t == "qlora" else "in 16 bits"
     return [s.Work(f"download {p.model} (16-bit checkpoint)", download=m["counts"]["total"] * 2),
-            s.Work(f"base model in 4 bits: held-out loss on {p.n_test} chats, 4 replies", check / 2, "fp16",
+            s.Work(f"base model {weights}: held-out loss on {p.n_test} chats, 4 replies", check / 2, "fp16",
                    memory=look["total"], decode_bytes=GENERATED_TOKENS * weight_bytes),
-            s.Work(f"QLoRA: {p.epochs} epochs x {p.n_train} chats, gradient checkpointing",
-                   s.training_flops(m["forward"], 1.0, adapters, recompute=True) * p.epochs * p.n_train * p.max_length,
-                   "fp16", memory=q["total"]),
-            s.Work("after training: held-out loss, replies, adapter reloaded and merged", check, "fp16",
-                   memory=look["total"], decode_bytes=2 * GENERATED_TOKENS * weight_bytes),
-            *_benchmark(p, bench, p.epochs * steps, "benchmark")]
+            s.Work(f"{how}: {steps} steps x {p.batch_size} chats ({chats / p.n_train:g} epochs)",
+                   s.training_flops(m["forward"], 1.0, adapters, recompute=ckpt) * chats * p.max_length,
+                   "fp16", memory=train["total"]),
+            s.Work("after training: held-out loss, replies, adapter reloaded (the trained model freed first)", check,
+                   "fp16", memory=look["total"], decode_bytes=2 * GENERATED_TOKENS * weight_bytes),
+            s.Work(f"QLoRA section: 2 steps{', gradient checkpointing' if ckpt else ''}, loss on 2 chats",
+                   s.training_flops(m["forward"], 1.0, adapters, recompute=ckpt) * 2 * p.batch_size * p.max_length
+                   + 2 * check * 2 / p.n_test, "fp16", memory=qlora["total"]),
+            *_benchmark(p, p.extra.get("bench_model", p.model), p.extra.get("bench_steps", steps), "benchmark")]
 
 
 def plan_best_practices(p=None) -> list:

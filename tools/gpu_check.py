@@ -104,7 +104,7 @@ def plan() -> list[dict]:
         steps.append({"name": f"full rehearsal: {path.name}", "kind": "notebook", "path": str(path),
                       "env": {"FTCOURSE_SCALE": "full", "FTCOURSE_REHEARSAL": "1"}, "flags": ["gpu"],
                       "skip": no_rehearsal})
-    steps.append({"name": "LoRA/QLoRA benchmark, full rehearsal (stand-in models)", "kind": "benchmark",
+    steps.append({"name": "LoRA/QLoRA benchmark, full rehearsal (stand-in of the bench model)", "kind": "benchmark",
                   "args": ["--scale", "full"], "env": {"FTCOURSE_SCALE": "full", "FTCOURSE_REHEARSAL": "1"},
                   "skip": no_rehearsal, "path": bench})
     return steps
