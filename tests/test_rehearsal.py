@@ -26,12 +26,8 @@ REHEARSE = {SCALE_ENV: "full", REHEARSAL_ENV: "1"}
 # Lessons that do not rehearse at `full` scale yet, each with the first error it hits. The tests of these lessons
 # are strict xfails: a lesson that is fixed passes, which fails the suite until its entry is removed here.
 KNOWN_REHEARSAL_FAILURES = {
-    "01_transfer_learning": "AssertionError in the weights-file cell: `file_name == asset_path('mobilenet_v2').name` "
-                            "is a fact of the small preset (ResNet50_Weights.DEFAULT's file is not MobileNetV2's)",
     "04_lora_qlora": "NoStandInError: mistralai/Mistral-7B-v0.1 has no stand-in (gated; no chat template, no pad "
                      "token): the full preset is to become Qwen/Qwen2.5-7B-Instruct",
-    "07_best_practices": "AssertionError: the learning check `1e-5 <= lr_suggested <= 5e-4` (LR range test) on random "
-                         "stand-in weights (use train.check_learning)",
 }
 
 
