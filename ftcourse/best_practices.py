@@ -280,7 +280,8 @@ def tiny_bert_classifier(vocab_size: int, num_labels: int = 2, seed: int = 0, dr
 def lr_range_test(model, batches, lr_min: float = 1e-7, lr_max: float = 1.0, steps: int = 40, loss_fn=None,
                   smooth: float = 0.7, stop_factor: float = 4.0, optimizer_cls=None) -> pd.DataFrame:
     """Train on `batches` (an iterable, cycled) while the learning rate grows geometrically from `lr_min` to `lr_max`;
-    the loss (raw and exponentially smoothed) at each rate. Stops early when the loss explodes; restores the weights."""
+    the loss (raw and exponentially smoothed) at each rate. Stops early when the loss explodes; restores the weights.
+    Batches (dicts of tensors, or tuples) are moved to the model's device."""
     import itertools
     import torch
     from tqdm.auto import tqdm
@@ -288,12 +289,15 @@ def lr_range_test(model, batches, lr_min: float = 1e-7, lr_max: float = 1.0, ste
     state = copy.deepcopy(model.state_dict())
     params = [q for q in model.parameters() if q.requires_grad]
     opt = (optimizer_cls or torch.optim.AdamW)(params, lr=lr_min)
+    device = params[0].device
+    to_device = lambda b: ({k: v.to(device) for k, v in b.items()} if isinstance(b, dict) else
+                           type(b)(v.to(device) for v in b) if isinstance(b, (tuple, list)) else b.to(device))
     lrs = np.geomspace(lr_min, lr_max, steps)
     rows, avg, best = [], 0.0, float("inf")
     model.train()
     for step, (lr, batch) in enumerate(zip(tqdm(lrs, desc="LR range test", leave=False), itertools.cycle(batches))):
         for group in opt.param_groups: group["lr"] = lr
-        loss = loss_fn(model, batch)
+        loss = loss_fn(model, to_device(batch))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         value = loss.item()
         avg = smooth * avg + (1 - smooth) * value          # an exponential moving average started at 0...
@@ -340,7 +344,7 @@ def sentence_features(model, tokenizer, texts, max_length: int | None = None, ba
 
 def train_head(x_train, y_train, x_test, y_test, seed: int = 0, lr: float = 1e-3, epochs: int = 10,
                batch_size: int = 32) -> float:
-    "Train lesson 1's `new_head` with AdamW on fixed feature vectors (feature extraction); its test accuracy. A fraction of a second per run."
+    "Train lesson 1's `new_head` with AdamW on fixed feature vectors (feature extraction), on one CPU thread; its test accuracy. A fraction of a second per run."
     import torch
     from torch.nn import functional as F
     from ftcourse.train import seed_everything
@@ -350,13 +354,17 @@ def train_head(x_train, y_train, x_test, y_test, seed: int = 0, lr: float = 1e-3
     head = new_head(x.shape[1], int(max(np.max(y_train), np.max(y_test))) + 1)
     optimizer = torch.optim.AdamW(head.parameters(), lr=lr)
     order = torch.Generator().manual_seed(seed)  # the order of the batches
-    for _ in range(epochs):
-        head.train()
-        for idx in torch.randperm(len(x), generator=order).split(batch_size):
-            loss = F.cross_entropy(head(x[idx]), y[idx])
-            optimizer.zero_grad(); loss.backward(); optimizer.step()
-    head.eval()
-    with torch.no_grad(): pred = head(torch.as_tensor(np.asarray(x_test), dtype=torch.float32)).argmax(-1).numpy()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # operations this small: more threads would only wait for each other (and for a busy core)
+    try:
+        for _ in range(epochs):
+            head.train()
+            for idx in torch.randperm(len(x), generator=order).split(batch_size):
+                loss = F.cross_entropy(head(x[idx]), y[idx])
+                optimizer.zero_grad(); loss.backward(); optimizer.step()
+        head.eval()
+        with torch.no_grad(): pred = head(torch.as_tensor(np.asarray(x_test), dtype=torch.float32)).argmax(-1).numpy()
+    finally: torch.set_num_threads(threads)
     return float((pred == np.asarray(y_test)).mean())
 
 def over_seeds(run, seeds, **kwargs) -> np.ndarray:

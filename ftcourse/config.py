@@ -180,8 +180,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
 
 # %% ../nbs/core_config.ipynb #1d7db145
 REHEARSAL: dict[str, dict] = {
-    "transfer_learning": dict(n_train=64, n_test=32, epochs=1, batch_size=16,
-                              extra={"image_size": 64, "unfreeze_epochs": 1}),  # ResNet-50 at 224 px: minutes on a CPU
+    "transfer_learning": dict(n_train=64, n_test=32, epochs=1, batch_size=32,
+                              extra={"image_size": 32, "unfreeze_epochs": 1}),  # CIFAR-10's own size; 224 px: minutes on a CPU
     "text_classification": dict(n_train=80, n_test=40, epochs=1, batch_size=8),
     "lora": dict(n_test=4, epochs=1, batch_size=2,   # all 48 chats: the judge's fact book covers every test topic
                  extra={"steps": 4, "bench_steps": 2}),

@@ -14,7 +14,7 @@ from torchvision import models
 from torchvision.transforms import InterpolationMode, v2
 from tqdm.auto import tqdm
 
-from .assets import load_mobilenet_v2
+from .assets import load_mobilenet_v2, torchvision_model
 from .config import Preset
 from .train import plot_history
 
@@ -89,7 +89,7 @@ def build_model(p: Preset, pretrained: bool = True, num_classes: int = 10) -> nn
     "The preset's CNN (ImageNet weights if `pretrained`, else random) with a new `num_classes` head."
     arch = architecture(p)
     if pretrained and p.model == "asset:mobilenet_v2": model = load_mobilenet_v2()
-    else: model = getattr(models, arch)(weights=weights_for(p) if pretrained else None)
+    else: model = torchvision_model(arch, weights_for(p) if pretrained else None)
     name = head_name(model)
     old_head = getattr(model, name)
     in_features = [m for m in old_head.modules() if isinstance(m, nn.Linear)][0].in_features

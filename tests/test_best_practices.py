@@ -247,6 +247,20 @@ def test_train_head_learns_and_is_reproducible():
         == [bp.train_head(*args, seed=0), bp.train_head(*args, seed=1)]
 
 
+def test_train_head_runs_on_one_thread_and_restores_the_setting():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(64, 8)), rng.integers(0, 2, 64)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        bp.train_head(x[:48], y[:48], x[48:], y[48:], seed=0, epochs=1)
+        assert torch.get_num_threads() == 2
+        with pytest.raises((IndexError, ValueError, RuntimeError)):   # restored on failure too (x and y disagree in length)
+            bp.train_head(x[:48], y[:40], x[48:], y[48:], seed=0, epochs=1)
+        assert torch.get_num_threads() == 2
+    finally: torch.set_num_threads(before)
+
+
 def test_sentence_features_keep_order_and_ignore_padding():
     from transformers import AutoModel, AutoTokenizer
     from ftcourse.assets import model_source
@@ -257,3 +271,50 @@ def test_sentence_features_keep_order_and_ignore_padding():
     alone = np.concatenate([bp.sentence_features(model, tok, [t]) for t in texts])
     assert together.shape == (3, model.config.hidden_size)
     assert np.allclose(together, alone, atol=1e-5)                  # padding in a batch changes nothing; order kept
+
+
+def _range_model():
+    torch.manual_seed(0)
+    return torch.nn.Linear(4, 2)
+
+
+def _xy(n=16):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 4, generator=g)
+    return x, (x[:, 0] > 0).long()
+
+
+def test_lr_range_test_restores_weights_and_takes_tuples_or_dicts():
+    model = _range_model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = _xy()
+    ce = torch.nn.functional.cross_entropy
+    rt = bp.lr_range_test(model, [(x, y)], lr_min=1e-4, lr_max=10.0, steps=30, loss_fn=lambda m, b: ce(m(b[0]), b[1]))
+    assert list(rt.columns) == ["lr", "loss", "smoothed"] and 1 < len(rt) <= 30
+    assert rt.lr.is_monotonic_increasing and rt.lr.iloc[0] == 1e-4
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())        # weights restored
+    rt2 = bp.lr_range_test(model, [{"x": x, "y": y}], lr_min=1e-4, lr_max=10.0, steps=30,
+                           loss_fn=lambda m, b: ce(m(b["x"]), b["y"]))
+    assert np.allclose(rt2.loss, rt.loss)                                                  # the same run either way
+    assert 1e-5 <= bp.suggest_lr(rt) <= 1.0
+
+
+def test_lr_range_test_moves_batches_to_the_models_device():
+    class Recorder:   # a batch value that says where it was moved to
+        def __init__(self, t): self.t, self.moved_to = t, []
+        def to(self, device): self.moved_to.append(torch.device(device)); return self.t
+    model = _range_model()
+    x, y = _xy()
+    batch = {"x": Recorder(x), "y": Recorder(y)}
+    ce = torch.nn.functional.cross_entropy
+    bp.lr_range_test(model, [batch], steps=3, loss_fn=lambda m, b: ce(m(b["x"]), b["y"]))
+    assert batch["x"].moved_to == batch["y"].moved_to == [torch.device("cpu")] * 3
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_lr_range_test_on_cuda_with_batches_on_the_cpu():
+    model = _range_model().cuda()
+    x, y = _xy()
+    ce = torch.nn.functional.cross_entropy
+    rt = bp.lr_range_test(model, [(x, y)], steps=5, loss_fn=lambda m, b: ce(m(b[0]), b[1]))
+    assert len(rt) == 5 and next(model.parameters()).is_cuda

@@ -23,14 +23,10 @@ LESSONS = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
 OUT = ROOT / "artifacts" / "rehearsal"
 REHEARSE = {SCALE_ENV: "full", REHEARSAL_ENV: "1"}
 
-# Lessons that do not rehearse at `full` scale yet, each with the first error it hits. The tests of these lessons
-# are strict xfails: a lesson that is fixed passes, which fails the suite until its entry is removed here.
-KNOWN_REHEARSAL_FAILURES = {
-    "01_transfer_learning": "AssertionError in the weights-file cell: `file_name == asset_path('mobilenet_v2').name` "
-                            "is a fact of the small preset (ResNet50_Weights.DEFAULT's file is not MobileNetV2's)",
-    "07_best_practices": "AssertionError: the learning check `1e-5 <= lr_suggested <= 5e-4` (LR range test) on random "
-                         "stand-in weights (use train.check_learning)",
-}
+# Lessons that do not rehearse at `full` scale yet, each with the first error it hits (none today: all seven do).
+# The tests of these lessons are strict xfails: a lesson that is fixed passes, which fails the suite until its entry
+# is removed here.
+KNOWN_REHEARSAL_FAILURES: dict[str, str] = {}
 
 
 def _lesson_param(nb):

@@ -247,7 +247,7 @@ def plan_lora(p) -> list:
 
 
 def plan_best_practices(p=None) -> list:
-    "Lesson 7 at `full`: lesson 3's model for the LR range test and two short runs, lesson 1's CNN head-only on 500 images, lesson 4's benchmark (2 steps, the slow cell)."
+    "Lesson 7 at `full`: lesson 3's model for the LR range test and two short runs, lesson 1's CNN head-only on 500 images and its training memory, lesson 4's benchmark (2 steps)."
     from ftcourse.config import preset
     s = _sizing()
     p3, p1, p4 = (preset(k, "full") for k in ("text_classification", "transfer_learning", "lora"))
@@ -255,6 +255,14 @@ def plan_best_practices(p=None) -> list:
     c, fwd = enc["counts"], enc["forward"]
     run = s.transformer_memory(p3.model, "full", c, p3.batch_size, p3.max_length, weight_bytes=4, lm_head=False)
     cnn = plan_transfer_learning(p1.but(n_train=500, n_test=300, epochs=2))
+    import torch
+    from ftcourse.transfer_learning import backbone_blocks, build_model, head_name
+    with torch.device("meta"): r50 = build_model(p1, pretrained=False)
+    prof = s.cnn_profile(r50, p1.extra["image_size"], backbone_blocks(r50) + [("head", getattr(r50, head_name(r50)))])
+    every_block = s.cnn_memory(prof, p1.batch_size, prof.index[0])   # section 5 measures one step with every weight trainable
+    memory_steps = s.Work(f"training memory: one step of {p1.batch_size} images, all weights, then head only",
+                          2 * s.training_flops(2 * float(prof.macs.sum())) * p1.batch_size, "fp32",
+                          memory=every_block["total"])
     return [s.Work(f"download {p3.model}", download=c["total"] * 4),
             s.Work("LR range test: 24 steps of 8 tweets (48 tokens)", s.training_flops(fwd) * 24 * 8 * 48, "fp32",
                    memory=s.transformer_memory(p3.model, "full", c, 8, 48, weight_bytes=4, lm_head=False)["total"]),
@@ -262,7 +270,8 @@ def plan_best_practices(p=None) -> list:
                    s.training_flops(fwd) * 50 * p3.batch_size * p3.max_length, "fp32", memory=run["total"]),
             _evaluate(p3, enc, 200, "evaluation on 200 test tweets"),
             *cnn[:3],
-            *_benchmark(p4, p4.extra.get("bench_model", p4.model), 2, "lesson 4's benchmark (slow cell)")]
+            memory_steps,
+            *_benchmark(p4, p4.extra.get("bench_model", p4.model), 2, "lesson 4's benchmark (in the background)")]
 
 
 PLANS = {"01": ("transfer_learning", plan_transfer_learning), "03": ("text_classification", plan_text_classification),
