@@ -44,6 +44,7 @@ def _check(notebook: Path, tmp_path: Path, fast: bool) -> dict:
     return report
 
 
+@pytest.mark.notebook   # executes every exercise notebook: left out of `make unit`
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_id)
 def test_questions_alone_and_wrong_answers_fail(notebook, tmp_path):
     report = _check(notebook, tmp_path, fast=True)
