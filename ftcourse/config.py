@@ -208,9 +208,10 @@ def preset(lesson: str, scale: str | None = None, rehearsal: bool | None = None)
 # %% ../nbs/core_config.ipynb #c0urse5rd
 def course_source(settings_ini=None) -> dict:
     "The course's repository (`git_url`), `version` and the git `ref` learners install (`colab_ref`, default `v{version}`), from settings.ini."
+    import importlib.util
     from configparser import ConfigParser
     cfg = ConfigParser(delimiters=["="])
-    if cfg.read(settings_ini or Path(__file__).resolve().parent.parent / "settings.ini"):  # a checkout of the course
+    if cfg.read(settings_ini or Path(importlib.util.find_spec("ftcourse").origin).resolve().parent.parent / "settings.ini"):  # a checkout of the course
         d = cfg["DEFAULT"]
         git_url, version, ref = d.get("git_url", ""), d.get("version", ""), d.get("colab_ref", "").strip()
     else:                                                                    # an installed package
