@@ -138,7 +138,7 @@ def smollm2_dir() -> Path:
     gguf = asset_path("smollm2")
     out = cache_dir() / "smollm2-135m-instruct"
     stamp = out / "ftcourse-source.json"
-    source = {"gguf": gguf.name, "sha256": ASSETS["smollm2"].files[gguf.name]}
+    source = {"gguf": gguf.name, "sha256": ASSETS["smollm2"].files[gguf.name], "conversion": 2}  # 2: eos fixed
     if stamp.is_file() and json.loads(stamp.read_text()) == source: return out
     from transformers import AutoModelForCausalLM, AutoTokenizer
     print(f"Converting {gguf.name} to a model folder in {out} (once, ~20 s)...", file=sys.stderr)
@@ -146,6 +146,9 @@ def smollm2_dir() -> Path:
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     if tokenizer.pad_token is None:  # transformers < 5.24 reads no padding token from the GGUF file: use the one 5.24 reads
         tokenizer.pad_token = "<|im_end|>"
+    eos = tokenizer.convert_ids_to_tokens(gguf_model.config.eos_token_id)
+    if tokenizer.eos_token != eos:   # transformers < 5.24 reads <|im_start|> as the eos token: use the model config's
+        tokenizer.eos_token = eos
     config = gguf_model.config
     if hasattr(config, "quantization_config"): del config.quantization_config  # weights are now plain floats
     model = AutoModelForCausalLM.from_config(config)
