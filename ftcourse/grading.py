@@ -825,11 +825,20 @@ def collect_submissions(submissions, info: AssignmentInfo) -> dict:
     return found
 
 # %% ../nbs/tool_grading.ipynb #24ef3f6a
+def _pss_bytes(q) -> int:
+    "A process's proportional set size (its share of pages it shares with others, e.g. a fork server's); RSS where unreadable."
+    try:
+        for line in open(f"/proc/{q.pid}/smaps_rollup"):
+            if line.startswith("Pss:"): return int(line.split()[1]) * 1024
+    except OSError: pass
+    return q.memory_info().rss
+
 def _tree_rss_mb(proc) -> float:
+    "Memory of a process and its children in MiB, shared pages counted once (PSS; summing RSS counts them per process)."
     import psutil
     try:
         ps = [proc] + proc.children(recursive=True)
-        return sum(q.memory_info().rss for q in ps if q.is_running()) / 2**20
+        return sum(_pss_bytes(q) for q in ps if q.is_running()) / 2**20
     except psutil.Error: return 0.0
 
 def _kill_tree(pid: int):

@@ -523,3 +523,22 @@ def test_cli_failures_are_one_line_exit_2(mini, tmp_path, venv_bin, case):
     assert line.startswith("ftcourse grade: ")
     assert {"no_sandbox": "no sandbox", "bad_config": "nbgrader_config.py cannot be read",
             "bad_jobs": "jobs must be positive"}[case] in line, line
+
+
+def test_memory_of_forked_processes_counts_shared_pages_once():
+    "A submission whose code forks workers (lesson 4's benchmark) is measured by PSS: summing RSS would count the pages the workers share with their parent once per process, and stop a submission that is within its limit."
+    import time
+    import psutil
+    from ftcourse.grading import _tree_rss_mb
+    code = ("import os, time\nb = bytearray(300 * 2**20)\n"
+            "for _ in range(3):\n    if os.fork() == 0: time.sleep(4); os._exit(0)\ntime.sleep(4)")
+    p = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(2)
+        proc = psutil.Process(p.pid)
+        rss = sum(q.memory_info().rss for q in [proc] + proc.children(recursive=True)) / 2**20
+        measured = _tree_rss_mb(proc)
+        assert len(proc.children()) == 3 and rss > 1100, rss
+        assert 300 <= measured < 500, f"300 MB shared by 4 processes measured as {measured:.0f} MiB (sum of RSS {rss:.0f})"
+    finally:
+        p.wait()
