@@ -272,6 +272,7 @@ def graded_course(tmp_path_factory):
     return tmp_path_factory.mktemp("all_assignments")
 
 
+@pytest.mark.notebook   # grades (executes) every assignment's notebooks: left out of `make unit`
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_full_marks_student_version_zero(graded_course, assignment):
     """One grading run per assignment: the source notebooks (solutions) score full marks, the untouched
