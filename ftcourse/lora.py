@@ -18,35 +18,25 @@ from .chatdata import batches, encode_chats, mean_loss, pad_batch, pad_token_id,
 from .config import Preset, preset
 
 # %% auto #0
-__all__ = ['TECHNIQUES', 'RECIPES', 'NAMES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'load_config', 'meta_model', 'lora_config',
-           'add_lora', 'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer',
-           'param_breakdown', 'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory',
-           'choose_technique', 'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark',
-           'generate_replies', 'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
+__all__ = ['TECHNIQUES', 'RECIPES', 'NAMES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'meta_model', 'lora_config', 'add_lora',
+           'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer', 'param_breakdown',
+           'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory', 'choose_technique',
+           'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark', 'generate_replies',
+           'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
            'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
 from .train import quiet_peft  # one place for the peft/transformers warning filter
 
 # %% ../nbs/04_lora_qlora.ipynb #a47ed61c
-def load_config(config):
-    "A transformers config from a `config.json` path, a model folder, a dict or a config object."
-    from transformers import AutoConfig, PretrainedConfig
-    if isinstance(config, PretrainedConfig): return config
-    if isinstance(config, (str, Path)):
-        path = Path(config)
-        if path.is_dir(): path = path / "config.json"
-        config = json.loads(path.read_text())
-    config = dict(config)
-    if "model_type" not in config: raise ValueError("the config has no `model_type`, so transformers cannot build it")
-    return AutoConfig.for_model(config.pop("model_type"), **config)
+from .sizing import model_config  # one place for 'a config from a path, folder, dict or config'
 
 def meta_model(config):
     "The causal LM that `config` describes, built on the meta device: shapes only, no memory, no download."
     import torch
     from transformers import AutoModelForCausalLM
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(load_config(config))
+        return AutoModelForCausalLM.from_config(model_config(config))
 
 # %% ../nbs/04_lora_qlora.ipynb #2570e1cc
 def lora_config(r: int = 8, alpha: int | None = None, dropout: float = 0.05,
@@ -143,7 +133,7 @@ def estimate_memory(config, technique: str = "lora", r: int = 8, target_modules=
                     counts: dict | None = None) -> dict:
     "Memory (MiB) to fine-tune the model of `config` by `technique`: weights, gradients, AdamW states, activations (`ftcourse.sizing.transformer_memory` on `param_breakdown`'s counts)."
     if technique not in TECHNIQUES: raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
-    return transformer_memory(load_config(config), technique, counts or param_breakdown(config, r, target_modules),
+    return transformer_memory(model_config(config), technique, counts or param_breakdown(config, r, target_modules),
                               batch_size=batch_size, seq_len=seq_len, weight_bytes=weight_bytes, act_bytes=act_bytes,
                               gradient_checkpointing=gradient_checkpointing, attention_scores=attention_scores,
                               lora_dropout=lora_dropout, double_quant=double_quant, mixed_precision=mixed_precision)
