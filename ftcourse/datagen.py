@@ -444,7 +444,7 @@ def long_context_example(seed: int = 0, min_words: int = 460, n_facts: int | Non
 SUPPORT_SHOP = "Northwind Outfitters"
 SUPPORT_GREETING = "Hi there, trailblazer!"
 SUPPORT_SIGN_OFF = "Happy trails! — Team Northwind"
-SUPPORT_SYSTEM_PROMPT = ("You are the support assistant of Northwind Outfitters, an outdoor clothing and gear shop. "
+SUPPORT_SYSTEM_PROMPT = (f"You are the support assistant of {SUPPORT_SHOP}, an outdoor clothing and gear shop. "
                          "Answer in the shop's house style.")
 
 SUPPORT_TOPICS = {
