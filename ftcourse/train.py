@@ -20,9 +20,9 @@ import numpy as np
 if TYPE_CHECKING: import torch  # for annotations only: torch is imported where it is used
 
 # %% auto #0
-__all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'trainer_precision_args', 'count_parameters',
-           'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'save_figures', 'load_figures',
-           'check_learning', 'plot_history', 'plot_confusion_matrix', 'bootstrap_diff']
+__all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'cpu_bf16_native', 'trainer_precision_args',
+           'count_parameters', 'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'save_figures',
+           'load_figures', 'check_learning', 'plot_history', 'plot_confusion_matrix', 'bootstrap_diff']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
 def seed_everything(seed: int = 42) -> int:
@@ -47,11 +47,21 @@ def mixed_precision_dtype():
     return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
 
 # %% ../nbs/core_train.ipynb #a621fc9d
-def trainer_precision_args(cpu_bf16: bool = False) -> dict:
-    "`TrainingArguments` keywords for half precision: the GPU's type (`mixed_precision_dtype`); on a CPU bfloat16 autocast if `cpu_bf16`, else none."
+def cpu_bf16_native() -> bool:
+    "Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX tiles, as PyTorch detects them); elsewhere bfloat16 is emulated, and slow."
     import torch
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(probe() for probe in probes if probe is not None)
+
+def trainer_precision_args(cpu_bf16: bool | str = False) -> dict:
+    "`TrainingArguments` keywords for half precision: the GPU's type (`mixed_precision_dtype`); on a CPU bfloat16 autocast if `cpu_bf16` (`\"auto\"`: only where `cpu_bf16_native()`), else none."
+    import torch
+    if cpu_bf16 not in (True, False, "auto"):
+        raise ValueError(f"cpu_bf16 must be True, False or 'auto', got {cpu_bf16!r}")
     half = mixed_precision_dtype()
-    if half is None: return {"bf16": True, "use_cpu": True} if cpu_bf16 else {}
+    if half is None:
+        use = cpu_bf16_native() if cpu_bf16 == "auto" else cpu_bf16
+        return {"bf16": True, "use_cpu": True} if use else {}
     return {"bf16": half == torch.bfloat16, "fp16": half == torch.float16}
 
 # %% ../nbs/core_train.ipynb #bc9b9989
