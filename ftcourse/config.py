@@ -81,8 +81,9 @@ def cache_dir() -> Path:
 RUNS_ENV = "FTCOURSE_RUNS"
 
 def runs_dir(name: str = "") -> Path:
-    "A folder for a run's outputs: `FTCOURSE_RUNS/name` (default `cache_dir()/runs/name`), created if missing."
+    "A folder for a run's outputs: `FTCOURSE_RUNS/name` (default `cache_dir()/runs/name`; `.../runs/rehearsal/name` when rehearsing), created if missing."
     root = Path(os.environ.get(RUNS_ENV) or cache_dir() / "runs").expanduser()
+    if rehearsing(): root = root / "rehearsal"
     path = root / name if name else root
     path.mkdir(parents=True, exist_ok=True)
     return path
