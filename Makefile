@@ -41,11 +41,12 @@ rehearse: install  ## rehearse full scale offline (stand-in models and data): ev
 check-nbdev: install  ## fail when nbdev_export or nbdev_clean would change the tree
 	bash tools/check_nbdev_clean.sh
 
-# Two pytest-xdist workers: on 2 cores the notebook executions leave a core idle about half the time (much of a
-# notebook is one Python thread). TEST_JOBS=0 runs everything in one process; the slowest tests are listed.
+# Two pytest-xdist workers (scheduled by tests/conftest.py: a module's tests together, notebook executions one by
+# one): run one after another, the tests keep 2 cores busy only about half the time (much of a notebook is one
+# Python thread, or waits). TEST_JOBS=0 runs everything in one process; the slowest tests are listed.
 TEST_JOBS ?= 2
 test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=2 workers)
-	python -m pytest tests -ra -n $(TEST_JOBS) --dist loadgroup --durations=15
+	python -m pytest tests -ra -n $(TEST_JOBS) --durations=15
 
 unit: install  ## the quick loop: tests/ without executing notebooks (a few minutes)
 	python -m pytest tests -m "not notebook" -ra
