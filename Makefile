@@ -48,8 +48,8 @@ TEST_JOBS ?= 2
 test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=2 workers)
 	python -m pytest tests -ra -n $(TEST_JOBS) --durations=15
 
-unit: install  ## the quick loop: tests/ without executing notebooks (a few minutes)
-	python -m pytest tests -m "not notebook" -ra
+unit: install  ## the quick loop: tests/ without executing notebooks (a few minutes; TEST_JOBS=2 workers)
+	python -m pytest tests -m "not notebook" -ra -n $(TEST_JOBS)
 
 lint: install  ## ruff on the package, tests, tools, benchmarks and notebooks (config: pyproject.toml)
 	ruff check ftcourse tests tools bench nbs exercises

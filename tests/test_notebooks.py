@@ -5,7 +5,7 @@ grades each question on its own and the known wrong answers, from that one execu
 Each runs in its own process (ftcourse.runner); `gpu` and `slow` cells are skipped unless named in the
 environment variable FTCOURSE_FLAGS (space- or comma-separated), e.g. on a CUDA machine:
 
-    FTCOURSE_FLAGS=gpu make test
+    FTCOURSE_FLAGS=gpu TEST_JOBS=0 make test
 
 Executed copies are kept under artifacts/executed/ for inspection when something fails.
 """
