@@ -1,7 +1,8 @@
 """`ftcourse grade`: every kind of bad submission gets a clear status and reason, the others are graded
 normally, re-running is safe, every assignment's untouched student version scores 0, and in the sandbox the
-solutions whose needs differ score full marks (SOLUTIONS_IN_THE_SANDBOX). The crafted submissions target the quick 00_warmup assignment and share one grading run.
-(The sandbox, what students get back and the command line: tests/test_grading_sandbox.py.)"""
+solutions whose needs differ score full marks (SOLUTIONS_IN_THE_SANDBOX). The crafted submissions target the
+quick 00_warmup assignment and share one grading run. (The sandbox, what students get back and the command
+line: tests/test_grading_sandbox.py.)"""
 import copy
 import csv
 import shutil
