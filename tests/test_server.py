@@ -191,7 +191,11 @@ def test_bad_file_fails_the_job_with_the_validators_error(fake_server):
     bad = client.files.create(file=("not_a_chat.jsonl", not_a_chat), purpose="fine-tune")
     job = wait(client, client.fine_tuning.jobs.create(training_file=bad.id, model=BASE).id)
     assert job.status == "failed" and job.error.code == "missing_messages_list" and "line 12" in job.error.message
-    assert any(e.level == "error" for e in client.fine_tuning.jobs.list_events(job.id).data)
+    # the server writes the error event just after the status: a client that saw "failed" may look a moment early
+    deadline = time.time() + 10
+    while not any(e.level == "error" for e in client.fine_tuning.jobs.list_events(job.id).data):
+        assert time.time() < deadline, "no error event 10 s after the job failed"
+        time.sleep(0.1)
 
 
 def test_upload_rejects_what_is_not_jsonl(fake_server):
