@@ -327,24 +327,11 @@ def _main(argv=None) -> int:
 # %% ../nbs/04_lora_qlora.ipynb #86ce764b
 def generate_replies(model, tokenizer, chats: list, max_new_tokens: int = 64, frequency_penalty: float = 0.0,
                      presence_penalty: float = 0.0) -> list[str]:
-    "Greedy replies to chats (message lists ending with the user's turn) in one left-padded batch, each ending at the end of its turn; OpenAI's penalties."
-    import torch
-    from transformers import LogitsProcessorList
-    from ftcourse.server import OpenAIPenalties, end_of_turn_ids
-    prompts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in chats]
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"  # new tokens must follow every prompt directly
-    try: enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-    finally: tokenizer.padding_side = side
-    enc = enc.to(next(model.parameters()).device)
-    width, ends = enc["input_ids"].shape[1], end_of_turn_ids(tokenizer, model)
-    model.eval()
-    with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None,
-                             top_k=None, eos_token_id=ends,
-                             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0],
-                             logits_processor=LogitsProcessorList([OpenAIPenalties(width, frequency_penalty,
-                                                                                   presence_penalty)]))
-    return [t.strip() for t in tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)]
+    "Greedy replies to chats (message lists ending with the user's turn), generated together in one left-padded batch (the server's `generate_batch`), each ending at the end of its turn; OpenAI's penalties."
+    from ftcourse.server import generate_batch
+    return [r["content"] for r in generate_batch(tokenizer, model, chats, max_tokens=max_new_tokens,
+                                                 frequency_penalty=frequency_penalty, presence_penalty=presence_penalty)]
+
 
 # %% ../nbs/04_lora_qlora.ipynb #b096ec86
 def quantization_config(compute_dtype=None):

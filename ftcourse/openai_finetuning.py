@@ -11,7 +11,8 @@ import time
 from .server import TERMINAL, start_local_server
 
 # %% auto #0
-__all__ = ['SHOP_TOPICS', 'REAL_ENV', 'support_data', 'use_real_openai', 'course_client', 'wait_for_job', 'compare_models']
+__all__ = ['SHOP_TOPICS', 'REAL_ENV', 'BATCH_DONE', 'support_data', 'use_real_openai', 'course_client', 'wait_for_job',
+           'batch_lines', 'start_batch', 'wait_for_batch', 'batch_replies', 'compare_models']
 
 # %% ../nbs/02_openai_finetuning.ipynb #e1a1c63f
 SHOP_TOPICS = ("returns", "refunds", "damaged_item", "contact")
@@ -64,15 +65,69 @@ def wait_for_job(client, job_id: str, poll: float = 1.0, timeout: float = 3600, 
             time.sleep(poll)
     finally: bar.close()
 
+# %% ../nbs/02_openai_finetuning.ipynb #34b34ec0
+BATCH_DONE = ("completed", "failed", "expired", "cancelled")
+
+def batch_lines(model: str, chats: list, **settings) -> list[dict]:
+    "The Batch API's input lines: one chat-completions request per chat (`custom_id` `chat-<index>`), each with `settings`."
+    return [{"custom_id": f"chat-{i}", "method": "POST", "url": "/v1/chat/completions",
+             "body": {"model": model, "messages": chat, **settings}} for i, chat in enumerate(chats)]
+
+def start_batch(client, lines: list, description: str):
+    "Upload `lines` as a JSONL file of purpose `batch` and start a batch of chat completions (the 24-hour window)."
+    import json
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+    batch_file = client.files.create(file=("batch.jsonl", data), purpose="batch")
+    return client.batches.create(input_file_id=batch_file.id, endpoint="/v1/chat/completions",
+                                 completion_window="24h", metadata={"description": description[:512]})
+
+def wait_for_batch(client, batch_id: str, poll: float = 1.0, timeout: float = 24 * 3600, progress: bool = True):
+    "Poll a batch until it finishes; a tqdm bar counts its finished requests."
+    from tqdm.auto import tqdm
+    bar = tqdm(total=None, unit="request", disable=not progress)
+    start = time.time()
+    try:
+        while True:
+            batch = client.batches.retrieve(batch_id)
+            if batch.request_counts and batch.request_counts.total:
+                bar.total, bar.n = batch.request_counts.total, batch.request_counts.completed + batch.request_counts.failed
+            bar.set_description(batch.status); bar.refresh()
+            if batch.status in BATCH_DONE: return batch
+            if time.time() - start > timeout:
+                raise TimeoutError(f"batch {batch_id} still {batch.status} after {timeout:.0f} s")
+            time.sleep(poll)
+    finally: bar.close()
+
+def batch_replies(client, batch) -> list[str]:
+    "The replies of a finished batch in the order of its requests, matched by `custom_id`; a `RuntimeError` says what failed."
+    import json
+    if batch.status != "completed":
+        errors = [f"line {e.line}: {e.message}" for e in (batch.errors.data or [] if batch.errors else [])]
+        raise RuntimeError(f"batch {batch.id} ended {batch.status}: {'; '.join(errors) or 'no errors reported'}")
+    results = {}
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        if file_id is None: continue
+        for line in client.files.content(file_id).text.splitlines():
+            row = json.loads(line)
+            results[row["custom_id"]] = row
+    failed = [r for r in results.values() if r.get("error") or r["response"]["status_code"] != 200]
+    if failed:
+        first = failed[0]
+        raise RuntimeError(f"{len(failed)} of {len(results)} requests of batch {batch.id} failed; "
+                           f"{first['custom_id']}: {first.get('error') or first['response']['body']}")
+    return [results[f"chat-{i}"]["response"]["body"]["choices"][0]["message"]["content"] for i in range(len(results))]
+
+
 # %% ../nbs/02_openai_finetuning.ipynb #82b273ae
-def compare_models(client, models: list, rows: list, book, max_tokens: int = 80, frequency_penalty: float = 0.6):
-    "Ask each model each held-out chat of `rows` (greedy, OpenAI's frequency penalty) and judge the answers against `book`: one row per question and model."
+def compare_models(client, models: list, rows: list, book, max_tokens: int = 80, frequency_penalty: float = 0.6,
+                   progress: bool = True):
+    "Ask each model each held-out chat of `rows` through the Batch API (a batch per model; greedy, OpenAI's frequency penalty) and judge the answers against `book`: one row per question and model."
     import pandas as pd
     from ftcourse.judge import judge_answers
-    tables = []
-    for m in models:
-        answers = [client.chat.completions.create(model=m, messages=row["messages"][:-1], max_tokens=max_tokens,
-                                                  temperature=0, frequency_penalty=frequency_penalty
-                                                  ).choices[0].message.content for row in rows]
-        tables.append(judge_answers(answers, rows, book, model=m))
+    chats = [row["messages"][:-1] for row in rows]   # system + question: the reference answer stays out
+    settings = dict(max_tokens=max_tokens, temperature=0, frequency_penalty=frequency_penalty)
+    batches = {m: start_batch(client, batch_lines(m, chats, **settings), f"held-out questions, {m}") for m in models}
+    tables = [judge_answers(batch_replies(client, wait_for_batch(client, b.id, progress=progress)), rows, book, model=m)
+              for m, b in batches.items()]
     return pd.concat(tables, ignore_index=True)
+

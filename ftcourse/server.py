@@ -36,12 +36,13 @@ from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_c
 
 # %% auto #0
 __all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto', 'Epochs',
-           'BatchSize', 'LearningRateMultiplier', 'NOT_JSON', 'fine_tuned_model_id', 'new_id', 'APIError',
-           'request_error', 'Store', 'page', 'JobCancelled', 'TrainingRun', 'train_lora_adapter', 'ModelCache',
-           'generate_reply', 'OpenAIPenalties', 'end_of_turn_ids', 'auto_or', 'Hyperparameters', 'Supervised', 'Method',
-           'JobRequest', 'ChatMessage', 'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock',
-           'FineTuningService', 'fine_tune_file_problem', 'json_body', 'create_app', 'default_data_dir', 'free_port',
-           'exposure_warning', 'LocalServer', 'start_local_server', 'serve', 'serve_cli']
+           'BatchSize', 'LearningRateMultiplier', 'PURPOSES', 'BATCH_ROWS', 'BATCH_TERMINAL', 'BATCH_ENDPOINTS',
+           'NOT_JSON', 'fine_tuned_model_id', 'new_id', 'APIError', 'request_error', 'Store', 'page', 'JobCancelled',
+           'TrainingRun', 'train_lora_adapter', 'ModelCache', 'generate_batch', 'generate_reply', 'OpenAIPenalties',
+           'end_of_turn_ids', 'auto_or', 'Hyperparameters', 'Supervised', 'Method', 'JobRequest', 'ChatMessage',
+           'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock', 'FineTuningService',
+           'fine_tune_file_problem', 'BatchRequest', 'parse_batch_file', 'json_body', 'create_app', 'default_data_dir',
+           'free_port', 'exposure_warning', 'LocalServer', 'start_local_server', 'serve', 'serve_cli']
 
 # %% ../nbs/tool_server.ipynb #3222a97a
 BASE_MODELS = {"smollm2-135m-instruct": "asset:smollm2"}  # model id -> what `ftcourse.assets.model_source` takes
@@ -180,7 +181,7 @@ def request_error(errors: list) -> APIError:
 # %% ../nbs/tool_server.ipynb #bcbebfa8
 class Store:
     "Files, jobs, events and models of the server, as JSON objects in one SQLite database."
-    TABLES = ("files", "jobs", "models", "checkpoints")
+    TABLES = ("files", "jobs", "models", "checkpoints", "batches")
 
     def __init__(self, path):
         self.lock = threading.RLock()
@@ -313,32 +314,46 @@ class ModelCache:
             while len(self.models) > self.size: self.models.popitem(last=False)
             return self.models[key]
 
-def generate_reply(tokenizer, model, messages: list, max_tokens: int = 128, temperature: float = 0.0,
-                   top_p: float = 1.0, seed: int | None = None, stop=None, frequency_penalty: float = 0.0,
-                   presence_penalty: float = 0.0) -> dict:
-    "One chat reply, ending at the end of the assistant's turn: greedy when `temperature` is 0, OpenAI's penalties; content, finish_reason, token counts."
+def generate_batch(tokenizer, model, chats: list, max_tokens: int = 128, temperature: float = 0.0, top_p: float = 1.0,
+                   seed: int | None = None, stop=None, frequency_penalty: float = 0.0,
+                   presence_penalty: float = 0.0) -> list[dict]:
+    "Replies to `chats` (message lists) generated together in one left-padded batch, each ending at the end of the assistant's turn: greedy when `temperature` is 0, OpenAI's penalties; for each its content, finish_reason and token counts."
     import torch
     from transformers import LogitsProcessorList
-    prompt = tokenizer.apply_chat_template([{"role": m["role"], "content": m.get("content") or ""} for m in messages],
-                                           tokenize=False, add_generation_prompt=True)
-    enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
     ends = end_of_turn_ids(tokenizer, model)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0]
-    kwargs = dict(max_new_tokens=max_tokens, pad_token_id=pad, eos_token_id=ends,
-                  logits_processor=LogitsProcessorList([OpenAIPenalties(enc["input_ids"].shape[1], frequency_penalty,
-                                                                         presence_penalty)]))
+    if len(chats) > 1 and tokenizer.pad_token_id is None:   # nothing to pad with: one chat at a time
+        return [generate_batch(tokenizer, model, [c], max_tokens, temperature, top_p, seed, stop, frequency_penalty,
+                               presence_penalty)[0] for c in chats]
+    prompts = [tokenizer.apply_chat_template([{"role": m["role"], "content": m.get("content") or ""} for m in chat],
+                                             tokenize=False, add_generation_prompt=True) for chat in chats]
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"   # new tokens must follow every prompt directly
+    try: enc = tokenizer(prompts, return_tensors="pt", padding=len(prompts) > 1, add_special_tokens=False)
+    finally: tokenizer.padding_side = side
+    enc, width = enc.to(next(model.parameters()).device), enc["input_ids"].shape[1]
+    kwargs = dict(max_new_tokens=max_tokens, eos_token_id=ends,
+                  pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0],
+                  logits_processor=LogitsProcessorList([OpenAIPenalties(width, frequency_penalty, presence_penalty)]))
     if temperature and temperature > 0:
         if seed is not None: torch.manual_seed(seed)
         kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
     else: kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+    model.eval()
     with torch.no_grad(): out = model.generate(**enc, **kwargs)
-    new = out[0, enc["input_ids"].shape[1]:].tolist()
-    finish = "stop" if (new and new[-1] in ends) or len(new) < max_tokens else "length"
-    text = tokenizer.decode(new, skip_special_tokens=True).strip()
-    for s in ([stop] if isinstance(stop, str) else stop or []):
-        if s and s in text: text, finish = text[:text.index(s)], "stop"
-    return {"content": text, "finish_reason": finish, "prompt_tokens": enc["input_ids"].shape[1],
-            "completion_tokens": len(new)}
+    replies = []
+    for row, mask in zip(out[:, width:].tolist(), enc["attention_mask"]):
+        new = next((row[:j + 1] for j, t in enumerate(row) if t in ends), row)   # a finished row is padded after its end
+        finish = "stop" if (new and new[-1] in ends) or len(new) < max_tokens else "length"
+        text = tokenizer.decode(new, skip_special_tokens=True).strip()
+        for s in ([stop] if isinstance(stop, str) else stop or []):
+            if s and s in text: text, finish = text[:text.index(s)], "stop"
+        replies.append({"content": text, "finish_reason": finish, "prompt_tokens": int(mask.sum()),
+                        "completion_tokens": len(new)})
+    return replies
+
+def generate_reply(tokenizer, model, messages: list, **kwargs) -> dict:
+    "One chat reply: `generate_batch` of one chat (so nothing is padded); content, finish_reason, token counts."
+    return generate_batch(tokenizer, model, [messages], **kwargs)[0]
+
 
 # %% ../nbs/tool_server.ipynb #06249109
 class OpenAIPenalties:
@@ -493,7 +508,7 @@ class DataDirLock:
 
 # %% ../nbs/tool_server.ipynb #c6b58895
 class FineTuningService:
-    "The server's state and workers: files, jobs (validated and trained in background threads), models, chat."
+    "The server's state and workers: files, jobs (validated and trained in background threads), models, chat, batches."
 
     def __init__(self, data_dir, trainer: Callable | None = None, org: str = ORG,
                  max_upload_bytes: int = MAX_UPLOAD_BYTES, start_workers: bool = True):
@@ -506,11 +521,11 @@ class FineTuningService:
         self.org, self.max_upload_bytes = org, max_upload_bytes
         self.models = ModelCache()
         self.stopping, self._closing = threading.Event(), threading.Lock()
-        self.to_validate, self.to_train = queue.Queue(), queue.Queue()
+        self.to_validate, self.to_train, self.to_batch = queue.Queue(), queue.Queue(), queue.Queue()
         self._recover()
         self.threads = []
         if start_workers:
-            for target in (self._validator, self._trainer_loop):
+            for target in (self._validator, self._trainer_loop, self._batch_loop):
                 t = threading.Thread(target=target, daemon=True, name=f"ftcourse-{target.__name__}")
                 t.start(); self.threads.append(t)
 
@@ -526,16 +541,24 @@ class FineTuningService:
         return self.store.update("jobs", job_id, only_if=lambda j: j["status"] not in TERMINAL, **changes)
 
     def _fail(self, job_id: str, code: str, message: str, param: str | None = None):
-        if self._set(job_id, status="failed", finished_at=int(time.time()),
-                     error={"code": code, "message": message, "param": param}):
+        "Fail an unfinished job: its error event first, then its status, both under the store's lock (a client that sees `failed` finds the event)."
+        with self.store.lock:
+            job = self.store.get("jobs", job_id)
+            if job is None or job["status"] in TERMINAL: return None
             self.event(job_id, message, level="error")
+            return self._set(job_id, status="failed", finished_at=int(time.time()),
+                             error={"code": code, "message": message, "param": param})
 
     def _recover(self):
-        "Fail the jobs a previous server left unfinished (only the holder of the folder's lock gets here)."
+        "Fail the jobs and batches a previous server left unfinished (only the holder of the folder's lock gets here)."
         for job in self.store.all("jobs"):
             if job["status"] not in TERMINAL:
                 self._fail(job["id"], "server_restarted", f"The server stopped while this job was "
                            f"{job['status']}; its work was lost. Create the job again.")
+        for b in self.store.all("batches"):
+            if b["status"] not in BATCH_TERMINAL:
+                self._fail_batch(b["id"], [{"code": "server_restarted", "message": f"The server stopped while this "
+                                            f"batch was {b['status']}; create the batch again.", "param": None, "line": None}])
 
     def close(self, timeout: float = 60):
         "Stop the workers (a running job stops at its next step; the next start fails it), the database and the lock."
@@ -547,14 +570,16 @@ class FineTuningService:
             self.dir_lock.release()
 
 # %% ../nbs/tool_server.ipynb #15f5911a
-def fine_tune_file_problem(content: bytes) -> str | None:
-    "Why `content` cannot be a fine-tuning file (empty, not UTF-8, a line not a JSON object), or None."
-    if not content.strip():
-        return "The file is empty. A fine-tuning file is JSONL: one JSON object (a training example) per line."
+PURPOSES = {"fine-tune": "A fine-tuning file is JSONL: one JSON object (a training example) per line.",
+            "batch": "A batch file is JSONL: one JSON object (a request) per line."}
+
+def fine_tune_file_problem(content: bytes, purpose: str = "fine-tune") -> str | None:
+    "Why `content` cannot be a file of this `purpose` (empty, not UTF-8, a line not a JSON object), or None."
+    if not content.strip(): return f"The file is empty. {PURPOSES[purpose]}"
     try: text = content.decode("utf-8")
     except UnicodeDecodeError as e:
-        return (f"The file is not UTF-8 text (byte {e.start} cannot be decoded): is it a binary file? A fine-tuning "
-                "file is JSONL, one JSON object per line, saved as UTF-8.")
+        return (f"The file is not UTF-8 text (byte {e.start} cannot be decoded): is it a binary file? "
+                f"{PURPOSES[purpose]} It must be saved as UTF-8.")
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip(): continue
         try: obj, what = json.loads(line), "a JSON object"
@@ -566,8 +591,8 @@ def fine_tune_file_problem(content: bytes) -> str | None:
 
 @patch
 def add_file(self: FineTuningService, filename: str, content: bytes, purpose: str) -> dict:
-    "Store an uploaded file; a `fine-tune` one must be UTF-8 JSONL (the examples are checked when a job uses it)."
-    if purpose == "fine-tune" and (problem := fine_tune_file_problem(content)):
+    "Store an uploaded file; a `fine-tune` or `batch` one must be UTF-8 JSONL (its lines are checked when a job or batch uses it)."
+    if purpose in PURPOSES and (problem := fine_tune_file_problem(content, purpose)):
         raise APIError(400, problem, "file", "invalid_file_format")
     obj = {"id": new_id("file-"), "object": "file", "bytes": len(content), "created_at": int(time.time()),
            "filename": filename, "purpose": purpose, "status": "processed", "status_details": None,
@@ -787,21 +812,25 @@ def delete_model(self: FineTuningService, model_id: str) -> dict:
     return {"id": model_id, "object": "model", "deleted": True}
 
 @patch
-def chat(self: FineTuningService, req: ChatRequest) -> dict:
-    "A chat completion from a base or fine-tuned model, in OpenAI's response shape."
-    if req.stream: raise APIError(400, "This server does not stream; call without stream=True.", "stream",
-                                  "unsupported_parameter")
-    if req.model in BASE_MODELS: base, adapter = req.model, None
+def _chat_model(self: FineTuningService, model_id: str):
+    "(tokenizer, model) for a base or fine-tuned model id, loaded once (`ModelCache`); the 404 for an unknown id."
+    if model_id in BASE_MODELS: base, adapter = model_id, None
     else:
-        m = self.store.get("models", req.model)
-        if m is None: self.model(req.model)
+        m = self.store.get("models", model_id)
+        if m is None: self.model(model_id)   # raises the 404
         base, adapter = m["base"], m["adapter"]
-    tokenizer, model = self.models.get(req.model, _model_source(base), adapter)
-    messages = [{"role": "system" if m.role == "developer" else m.role, "content": _text(m.content)}
-                for m in req.messages]
-    out = generate_reply(tokenizer, model, messages, max_tokens=req.max_completion_tokens or req.max_tokens or 128,
-                         temperature=req.temperature or 0.0, top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop,
-                         frequency_penalty=req.frequency_penalty or 0.0, presence_penalty=req.presence_penalty or 0.0)
+    return self.models.get(model_id, _model_source(base), adapter)
+
+BATCH_ROWS = 8   # chats generated together in one `generate_batch` call
+
+def _settings(req: ChatRequest) -> dict:
+    "What `generate_batch` takes from a chat request."
+    return dict(max_tokens=req.max_completion_tokens or req.max_tokens or 128, temperature=req.temperature or 0.0,
+                top_p=req.top_p or 1.0, seed=req.seed, stop=req.stop, frequency_penalty=req.frequency_penalty or 0.0,
+                presence_penalty=req.presence_penalty or 0.0)
+
+def _completion(req: ChatRequest, out: dict) -> dict:
+    "OpenAI's chat-completion object for one reply of `generate_batch`."
     usage = {"prompt_tokens": out["prompt_tokens"], "completion_tokens": out["completion_tokens"],
              "total_tokens": out["prompt_tokens"] + out["completion_tokens"]}
     return {"id": new_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()),
@@ -809,10 +838,201 @@ def chat(self: FineTuningService, req: ChatRequest) -> dict:
             "choices": [{"index": 0, "finish_reason": out["finish_reason"], "logprobs": None,
                          "message": {"role": "assistant", "content": out["content"], "refusal": None}}]}
 
+@patch
+def chat_many(self: FineTuningService, reqs: list, done: Callable | None = None) -> list:
+    "A completion, or the `APIError` it earned, for each chat request. Greedy requests to one model with the same settings are generated together, `BATCH_ROWS` at a time; sampled ones alone (each with its own seed). `done(n)` hears of each finished group."
+    results, groups = [None] * len(reqs), {}
+    for i, req in enumerate(reqs):
+        try:
+            if req.stream: raise APIError(400, "This server does not stream; call without stream=True.", "stream",
+                                          "unsupported_parameter")
+            self._chat_model(req.model)
+        except APIError as e:
+            results[i] = e
+            continue
+        settings = _settings(req)
+        key = (req.model, json.dumps(settings, sort_keys=True)) if not settings["temperature"] else (i,)
+        groups.setdefault(key, []).append(i)
+    for members in groups.values():
+        for start in range(0, len(members), BATCH_ROWS):
+            rows = members[start:start + BATCH_ROWS]
+            first = reqs[rows[0]]
+            tokenizer, model = self._chat_model(first.model)
+            chats = [[{"role": "system" if m.role == "developer" else m.role, "content": _text(m.content)}
+                      for m in reqs[i].messages] for i in rows]
+            for i, out in zip(rows, generate_batch(tokenizer, model, chats, **_settings(first))):
+                results[i] = _completion(reqs[i], out)
+            if done is not None: done(len(rows))
+    return results
+
+@patch
+def chat(self: FineTuningService, req: ChatRequest) -> dict:
+    "A chat completion from a base or fine-tuned model, in OpenAI's response shape (`chat_many` of one request)."
+    out = self.chat_many([req])[0]
+    if isinstance(out, APIError): raise out
+    return out
+
 def _text(content) -> str:
     if isinstance(content, list):  # content parts: keep the text ones
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return content or ""
+
+# %% ../nbs/tool_server.ipynb #73c2f179
+BATCH_TERMINAL = ("completed", "failed", "expired", "cancelled")
+BATCH_ENDPOINTS = ("/v1/chat/completions",)   # what this server can run in a batch
+
+class BatchRequest(BaseModel):
+    "The body of `POST /v1/batches`."
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    metadata: Optional[dict[str, str]] = None
+
+def parse_batch_file(content: bytes, endpoint: str = "/v1/chat/completions") -> tuple[list, list]:
+    "`(requests, errors)` of a batch input file: `(custom_id, ChatRequest)` per line, or OpenAI-style errors `{code, message, param, line}` (at most 100)."
+    from pydantic import ValidationError
+    requests, errors, seen, model = [], [], set(), None
+    def problem(code, message, param, line): errors.append({"code": code, "message": message, "param": param, "line": line})
+    for n, line in enumerate(content.decode("utf-8", errors="replace").splitlines(), start=1):
+        if len(errors) >= 100: break
+        if not line.strip(): continue
+        try: obj = json.loads(line)
+        except ValueError: obj = None
+        if not isinstance(obj, dict):
+            problem("invalid_json_line", f"Line {n} is not a JSON object.", None, n); continue
+        cid = obj.get("custom_id")
+        if not isinstance(cid, str) or not cid:
+            problem("missing_required_parameter", f"Line {n} has no `custom_id` (a non-empty string that names the "
+                    "request in the output file).", "custom_id", n); continue
+        if cid in seen:
+            problem("duplicate_custom_id", f"Line {n} repeats the custom_id {cid!r}; each request needs its own.",
+                    "custom_id", n); continue
+        seen.add(cid)
+        if obj.get("method") != "POST":
+            problem("invalid_request", f"Line {n}: method must be 'POST', not {obj.get('method')!r}.", "method", n); continue
+        if obj.get("url") != endpoint:
+            problem("invalid_url", f"Line {n}: url {obj.get('url')!r} is not the batch's endpoint {endpoint!r}.", "url", n)
+            continue
+        try: req = ChatRequest.model_validate(obj.get("body"))
+        except ValidationError as e:
+            bad = request_error(e.errors())
+            problem(bad.code, f"Line {n}: {bad.message}", f"body.{bad.param}" if bad.param else "body", n); continue
+        if req.stream:
+            problem("invalid_request", f"Line {n}: a batch request cannot stream.", "body.stream", n); continue
+        if model is not None and req.model != model:
+            problem("mismatched_model", f"Line {n} asks model {req.model!r}, an earlier line {model!r}: every "
+                    "request of a batch must use the same model.", "body.model", n); continue
+        model = req.model
+        requests.append((cid, req))
+    if not requests and not errors:
+        problem("empty_file", "The batch file has no requests.", None, None)
+    return requests, errors
+
+
+# %% ../nbs/tool_server.ipynb #3c0538ab
+@patch
+def batch(self: FineTuningService, batch_id: str) -> dict:
+    "The batch object with this id, or a 404."
+    obj = self.store.get("batches", batch_id)
+    if obj is None: raise APIError(404, f"No batch found with id '{batch_id}'.", "batch_id", "not_found")
+    return obj
+
+@patch
+def create_batch(self: FineTuningService, req: BatchRequest) -> dict:
+    "Check the request, store the batch as `validating` and queue it for the batch worker."
+    f = self.store.get("files", req.input_file_id)
+    if f is None: raise APIError(400, f"No file with id {req.input_file_id}.", "input_file_id", "invalid_file")
+    if f["purpose"] != "batch":
+        raise APIError(400, f"File {req.input_file_id} has purpose {f['purpose']!r}; upload batch input with "
+                            "purpose='batch'.", "input_file_id", "invalid_file")
+    if req.endpoint not in BATCH_ENDPOINTS:
+        raise APIError(400, f"This server runs batches of {', '.join(BATCH_ENDPOINTS)} only, not {req.endpoint!r}.",
+                       "endpoint", "unsupported_endpoint")
+    if req.completion_window != "24h":
+        raise APIError(400, f"Invalid completion_window {req.completion_window!r}: the only window is '24h'.",
+                       "completion_window", "invalid_value")
+    now = int(time.time())
+    batch = {"id": new_id("batch_"), "object": "batch", "endpoint": req.endpoint, "errors": None,
+             "input_file_id": req.input_file_id, "completion_window": req.completion_window, "status": "validating",
+             "output_file_id": None, "error_file_id": None, "created_at": now, "in_progress_at": None,
+             "expires_at": now + 24 * 3600, "finalizing_at": None, "completed_at": None, "failed_at": None,
+             "expired_at": None, "cancelling_at": None, "cancelled_at": None, "model": None,
+             "request_counts": {"total": 0, "completed": 0, "failed": 0}, "metadata": req.metadata}
+    self.store.put("batches", batch)
+    self.to_batch.put(batch["id"])
+    return batch
+
+@patch
+def cancel_batch(self: FineTuningService, batch_id: str) -> dict:
+    "Ask a batch that has not finished to stop (`cancelling`; the worker then marks it `cancelled`); a 409 for a finished one."
+    b = self.batch(batch_id)
+    changed = self.store.update("batches", batch_id, only_if=lambda b: b["status"] in ("validating", "in_progress"),
+                                status="cancelling", cancelling_at=int(time.time()))
+    if changed is None:
+        raise APIError(409, f"Batch {batch_id} is {b['status']}; only a validating or running batch can be "
+                            "cancelled.", "batch_id", "batch_not_cancellable")
+    return changed
+
+@patch
+def _fail_batch(self: FineTuningService, batch_id: str, errors: list):
+    "Mark an unfinished batch `failed` with OpenAI's `errors` list (a cancelling one becomes `cancelled`)."
+    now = int(time.time())
+    with self.store.lock:
+        b = self.store.get("batches", batch_id)
+        if b is None or b["status"] in BATCH_TERMINAL: return None
+        if b["status"] == "cancelling": return self.store.update("batches", batch_id, status="cancelled", cancelled_at=now)
+        return self.store.update("batches", batch_id, status="failed", failed_at=now,
+                                 errors={"object": "list", "data": errors})
+
+@patch
+def _batch_loop(self: FineTuningService):
+    while (batch_id := self._next(self.to_batch)) is not None:
+        try: self._run_batch(batch_id)
+        except Exception as e:  # never let one batch kill the worker
+            if not self.stopping.is_set():
+                self._fail_batch(batch_id, [{"code": "server_error", "message": f"The batch crashed: "
+                                             f"{type(e).__name__}: {e}", "param": None, "line": None}])
+
+def _result_line(custom_id: str, out) -> dict:
+    "One line of a batch's output (a completion) or error file (an `APIError`), in OpenAI's shape."
+    status, body = (out.status, out.body()) if isinstance(out, APIError) else (200, out)
+    return {"id": new_id("batch_req_"), "custom_id": custom_id, "error": None,
+            "response": {"status_code": status, "request_id": new_id("req_"), "body": body}}
+
+@patch
+def _run_batch(self: FineTuningService, batch_id: str):
+    b = self.store.get("batches", batch_id)
+    if b is None or b["status"] != "validating": return self._fail_batch(batch_id, [])   # cancelled while queued
+    try: content = self.file_content(b["input_file_id"])
+    except APIError:
+        return self._fail_batch(batch_id, [{"code": "invalid_file", "message": f"The input file {b['input_file_id']} "
+                                            "was deleted.", "param": "input_file_id", "line": None}])
+    reqs, errors = parse_batch_file(content, b["endpoint"])
+    if not errors and reqs[0][1].model not in [m["id"] for m in self.model_list()]:
+        errors = [{"code": "model_not_found", "message": f"The model {reqs[0][1].model!r} does not exist on this "
+                   "server.", "param": "body.model", "line": 1}]
+    if errors: return self._fail_batch(batch_id, errors)
+    counts = {"total": len(reqs), "completed": 0, "failed": 0}
+    if self.store.update("batches", batch_id, only_if=lambda b: b["status"] == "validating", status="in_progress",
+                         in_progress_at=int(time.time()), model=reqs[0][1].model, request_counts=counts) is None:
+        return self._fail_batch(batch_id, [])   # cancelled while validating
+    results = []
+    for start in range(0, len(reqs), BATCH_ROWS):   # a group at a time, so a cancel or a stop is heard soon
+        part = reqs[start:start + BATCH_ROWS]
+        outs = self.chat_many([r for _, r in part])
+        results += [(cid, out) for (cid, _), out in zip(part, outs)]
+        counts = {"total": len(reqs), "completed": sum(not isinstance(o, APIError) for _, o in results),
+                  "failed": sum(isinstance(o, APIError) for _, o in results)}
+        now = self.store.update("batches", batch_id, only_if=lambda b: b["status"] == "in_progress", request_counts=counts)
+        if now is None or self.stopping.is_set(): return self._fail_batch(batch_id, [])   # cancelled (or stopping)
+    self.store.update("batches", batch_id, status="finalizing", finalizing_at=int(time.time()))
+    files = {}
+    for kind, keep in (("output", lambda o: not isinstance(o, APIError)), ("error", lambda o: isinstance(o, APIError))):
+        lines = [json.dumps(_result_line(cid, o)) + "\n" for cid, o in results if keep(o)]
+        if lines: files[kind] = self.add_file(f"{batch_id}_{kind}.jsonl", "".join(lines).encode(), f"batch_{kind}")["id"]
+    self.store.update("batches", batch_id, only_if=lambda b: b["status"] == "finalizing", status="completed",
+                      completed_at=int(time.time()), output_file_id=files.get("output"), error_file_id=files.get("error"))
+
 
 # %% ../nbs/tool_server.ipynb #201f5e50
 NOT_JSON = ("We could not parse the JSON body of your request. The body must be a JSON object, sent with "
@@ -857,7 +1077,7 @@ def _error_handlers(app: FastAPI):
 # %% ../nbs/tool_server.ipynb #4080794d
 def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    "A FastAPI app serving OpenAI's files, fine-tuning, models and chat-completions API from `data_dir`."
+    "A FastAPI app serving OpenAI's files, fine-tuning, models, chat-completions and batch API from `data_dir`."
     svc = FineTuningService(data_dir, trainer=trainer, max_upload_bytes=max_upload_bytes)
 
     async def auth(request: Request):
@@ -879,9 +1099,9 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
 
     @app.post("/v1/files")
     async def upload_file(file: UploadFile = File(...), purpose: str = Form(...)):
-        if purpose != "fine-tune":
-            raise APIError(400, f"Invalid purpose {purpose!r}: this server stores files for fine-tuning only "
-                                "(purpose='fine-tune').", "purpose", "invalid_purpose")
+        if purpose not in PURPOSES:
+            raise APIError(400, f"Invalid purpose {purpose!r}: this server stores files for fine-tuning "
+                                "(purpose='fine-tune') and batches (purpose='batch').", "purpose", "invalid_purpose")
         chunks, size = [], 0
         while chunk := await file.read(1 << 20):
             size += len(chunk)
@@ -941,6 +1161,19 @@ def create_app(data_dir, api_key: str | None = None, trainer: Callable | None = 
 
     @app.post("/v1/chat/completions")
     def chat(req: ChatRequest = json_body(ChatRequest)): return svc.chat(req)  # noqa: B008 (a dependency, like Depends)
+
+    @app.post("/v1/batches")
+    def create_batch(req: BatchRequest = json_body(BatchRequest)): return svc.create_batch(req)  # noqa: B008
+
+    @app.get("/v1/batches")
+    def list_batches(limit: int = Query(20, ge=1, le=100), after: Optional[str] = None):
+        return page(svc.store.all("batches"), limit, after)
+
+    @app.get("/v1/batches/{batch_id}")
+    def get_batch(batch_id: str): return svc.batch(batch_id)
+
+    @app.post("/v1/batches/{batch_id}/cancel")
+    def cancel_batch(batch_id: str): return svc.cancel_batch(batch_id)
 
     return app
 

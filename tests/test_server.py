@@ -191,11 +191,9 @@ def test_bad_file_fails_the_job_with_the_validators_error(fake_server):
     bad = client.files.create(file=("not_a_chat.jsonl", not_a_chat), purpose="fine-tune")
     job = wait(client, client.fine_tuning.jobs.create(training_file=bad.id, model=BASE).id)
     assert job.status == "failed" and job.error.code == "missing_messages_list" and "line 12" in job.error.message
-    # the server writes the error event just after the status: a client that saw "failed" may look a moment early
-    deadline = time.time() + 10
-    while not any(e.level == "error" for e in client.fine_tuning.jobs.list_events(job.id).data):
-        assert time.time() < deadline, "no error event 10 s after the job failed"
-        time.sleep(0.1)
+    # the error event is written before the status: a client that sees "failed" finds it at once
+    errors = [e.message for e in client.fine_tuning.jobs.list_events(job.id).data if e.level == "error"]
+    assert errors == [job.error.message], errors
 
 
 def test_upload_rejects_what_is_not_jsonl(fake_server):
@@ -269,7 +267,7 @@ def test_errors_have_openai_shape(fake_server):
         "unknown model": (lambda: client.models.retrieve("ft:nope"), 404),
         "chat unknown model": (lambda: client.chat.completions.create(
             model="gpt-9", messages=[{"role": "user", "content": "hi"}]), 404),
-        "wrong purpose": (lambda: client.files.create(file=("t.jsonl", b"{}\n"), purpose="batch"), 400),
+        "wrong purpose": (lambda: client.files.create(file=("t.jsonl", b"{}\n"), purpose="vision"), 400),
         "unknown training file": (lambda: client.fine_tuning.jobs.create(training_file="file-nope", model=BASE), 400),
         "base model not offered": (lambda: client.fine_tuning.jobs.create(training_file=f.id, model="gpt-4o"), 400),
         "dpo": (lambda: client.fine_tuning.jobs.create(training_file=f.id, model=BASE, method={"type": "dpo"}), 400),
@@ -448,3 +446,55 @@ def test_chat_penalties_follow_openai_and_replies_end_with_the_turn(fake_server)
     for bad in ({"frequency_penalty": 2.5}, {"presence_penalty": -3}):
         status, body = error_of(lambda bad=bad: client.chat.completions.create(model=BASE, messages=loop, max_tokens=5, **bad))
         assert status == 400 and body["param"] == next(iter(bad)), body
+
+
+def test_batch_api_with_the_openai_client(fake_server):
+    """The Batch API as OpenAI's client drives it: a `batch` file, `batches.create`, polling, an output file whose
+    lines match the requests by `custom_id` and hold what the chat endpoint answers; a bad file fails the batch
+    with one error per line; OpenAI's 400/404/409s."""
+    client = client_for(fake_server)
+    questions = [q for q, _ in QA[:3]]
+    body = lambda q, **kw: {"model": BASE, "messages": [{"role": "system", "content": SYSTEM},
+                                                        {"role": "user", "content": q}], "max_tokens": 8, **kw}
+    lines = [{"custom_id": f"q{i}", "method": "POST", "url": "/v1/chat/completions", "body": body(q, temperature=0)}
+             for i, q in enumerate(questions)]
+    f = client.files.create(file=("batch.jsonl", jsonl(lines)), purpose="batch")
+    batch = client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h",
+                                  metadata={"eval": "smoke"})
+    assert batch.status == "validating" and batch.metadata == {"eval": "smoke"} and batch.id.startswith("batch_")
+    deadline = time.time() + 120
+    while (batch := client.batches.retrieve(batch.id)).status not in ("completed", "failed", "cancelled", "expired"):
+        assert time.time() < deadline, f"batch still {batch.status}"
+        time.sleep(0.2)
+    assert batch.status == "completed", batch.errors
+    assert (batch.request_counts.total, batch.request_counts.completed, batch.request_counts.failed) == (3, 3, 0)
+    assert batch.error_file_id is None and batch.model == BASE and batch.completed_at >= batch.in_progress_at
+    out = {r["custom_id"]: r for r in map(json.loads, client.files.content(batch.output_file_id).text.splitlines())}
+    assert sorted(out) == ["q0", "q1", "q2"] and all(r["response"]["status_code"] == 200 for r in out.values())
+    longest = max(range(3), key=lambda i: len(questions[i]))   # the row the batch does not pad
+    alone = client.chat.completions.create(**body(questions[longest], temperature=0)).choices[0].message.content
+    assert out[f"q{longest}"]["response"]["body"]["choices"][0]["message"]["content"] == alone
+    assert [b.id for b in client.batches.list().data] == [batch.id]
+    # a bad file: the batch fails with an error per bad line, and nothing runs
+    bad = lines[:1] + [lines[0], {**lines[1], "body": body("x", model="gpt-4o")}, {**lines[2], "url": "/v1/embeddings"}]
+    f_bad = client.files.create(file=("bad.jsonl", jsonl(bad)), purpose="batch")
+    failed = client.batches.create(input_file_id=f_bad.id, endpoint="/v1/chat/completions", completion_window="24h")
+    deadline = time.time() + 60
+    while (failed := client.batches.retrieve(failed.id)).status not in ("completed", "failed"):
+        assert time.time() < deadline; time.sleep(0.2)
+    assert failed.status == "failed" and failed.output_file_id is None
+    assert [(e.code, e.line) for e in failed.errors.data] == [("duplicate_custom_id", 2), ("mismatched_model", 3),
+                                                              ("invalid_url", 4)], failed.errors
+    # errors in OpenAI's shape
+    fine_tune_file = client.files.create(file=("t.jsonl", jsonl(EXAMPLES[:2])), purpose="fine-tune")
+    for call, status, param in [
+            (lambda: client.batches.create(input_file_id=fine_tune_file.id, endpoint="/v1/chat/completions",
+                                           completion_window="24h"), 400, "input_file_id"),
+            (lambda: client.batches.create(input_file_id=f.id, endpoint="/v1/embeddings", completion_window="24h"),
+             400, "endpoint"),
+            (lambda: client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions",
+                                           completion_window="1h"), 400, "completion_window"),
+            (lambda: client.batches.retrieve("batch_nope"), 404, "batch_id"),
+            (lambda: client.batches.cancel(batch.id), 409, "batch_id")]:
+        got, err = error_of(call)
+        assert (got, err["param"]) == (status, param), err
