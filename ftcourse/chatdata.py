@@ -74,8 +74,18 @@ def token_counter() -> TokenCounter:
             _COUNTER = TokenCounter("tiktoken o200k_base", enc.encode)
             return _COUNTER
         except Exception: pass  # not installed or no network: fall back to the offline tokenizer
-    _COUNTER = TokenCounter("SmolLM2 tokenizer (offline estimate)", _smollm2_tokenizer().encode)
+    _COUNTER = TokenCounter("SmolLM2 tokenizer (offline estimate)", _smollm2_encode())
     return _COUNTER
+
+def _smollm2_encode():
+    "SmolLM2's tokenizer as text -> ids: its saved `tokenizer.json` through `tokenizers` (a fraction of a second; `transformers` takes seconds to import), converted from the GGUF asset the first time."
+    from ftcourse.config import cache_dir
+    for folder in (cache_dir() / "smollm2-135m-instruct", cache_dir() / "tokenizers" / "smollm2"):
+        if (folder / "tokenizer.json").is_file():
+            from tokenizers import Tokenizer
+            tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            return lambda text: tok.encode(text).ids
+    return _smollm2_tokenizer().encode
 
 def _smollm2_tokenizer():
     from transformers import AutoTokenizer

@@ -28,7 +28,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests; run with --runslow or FTCOURSE_SLOW=1")
-    config.addinivalue_line("markers", "notebook: executes a whole notebook (left out by `make unit`)")
+    config.addinivalue_line("markers", "notebook: executes whole notebooks: lessons, exercise solutions, or submissions through the grader (left out by `make unit`)")
 
 
 # `make test` runs two pytest-xdist workers (`-n 2`). A module's tests share its module-scoped fixtures (a grading

@@ -120,6 +120,7 @@ def test_limits_are_one_frozen_object():
     with pytest.raises(ValueError, match="jobs must be positive"): Limits(jobs=0)
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_every_submission_gets_a_row(crafted):
     subs, out, rows = crafted
     book = _read_csv(out / "gradebook.csv")
@@ -128,6 +129,7 @@ def test_every_submission_gets_a_row(crafted):
     assert all(r["status"] != "grader_error" for r in book.values()), {s: r["reason"] for s, r in book.items()}
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 @pytest.mark.parametrize("student,total,status,words", [
     ("good_1", 3, "ok", ""),
     ("untouched_2", 0, "errors", "NotImplementedError"),
@@ -153,6 +155,7 @@ def test_crafted_submission(crafted, student, total, status, words):
     assert float(row["q1_tests"]) + float(row["q2_tests"]) == float(row["total"])
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_submission_timeout_stops_everything(warmup, tmp_path):
     "A submission over its wall-clock limit is stopped (its whole process tree) and recorded; nothing else is lost."
     subs = tmp_path / "subs"; subs.mkdir()
@@ -169,6 +172,7 @@ def test_submission_timeout_stops_everything(warmup, tmp_path):
                 and str(tmp_path) in " ".join(p.info["cmdline"] or [])]
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_audit_mode_when_asked(warmup, tmp_path, monkeypatch):
     "FTCOURSE_SANDBOX=audit (a trusted class, or inside a container): limits and the audit hook still hold."
     import ftcourse.grading as grading
@@ -191,12 +195,14 @@ def test_audit_mode_when_asked(warmup, tmp_path, monkeypatch):
     assert "no network access" in book["net_3"]["reason"] and float(book["net_3"]["total"]) == 1
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_tampered_tests_are_the_originals(crafted):
     row = _read_csv(crafted[1] / "gradebook.csv")["tamper_10"]
     assert float(row["q1_tests"]) == 1 and float(row["q2_tests"]) == 0  # the edited test did not pass a wrong answer
     assert "q2_tests was edited" in row["reason"]
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_student_code_cannot_read_instructor_or_other_students_files(crafted):
     subs, out, _ = crafted
     row = _read_csv(out / "gradebook.csv")["snoop_14"]
@@ -206,6 +212,7 @@ def test_student_code_cannot_read_instructor_or_other_students_files(crafted):
     assert "refused" in html and "good_1_warmup" not in html
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_feedback_is_written_and_small(crafted):
     _, out, rows = crafted
     for r in rows:
@@ -216,6 +223,7 @@ def test_feedback_is_written_and_small(crafted):
     assert (out / "feedback" / "huge_16" / "warmup.html").stat().st_size < 3_000_000
 
 
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_rerun_is_safe_and_incremental(crafted, warmup, tmp_path):
     "Re-running grades nothing twice and loses nothing; a new or changed submission is (re)graded alone."
     subs, out, _ = crafted
@@ -265,34 +273,38 @@ def graded_course(tmp_path_factory):
 
 
 # Every assignment's solutions run, and must earn full marks, in tests/test_exercise_variants.py (the execution the
-# variants fork from). Run again here, through the grader and its sandbox, are the solutions whose needs differ, one
-# per need: what the sandbox must let a real solution reach. (00_warmup's solution: `good_1` above. The others need
-# nothing these do not: MiniLM and generated data, as 05_ner.) Every assignment's untouched student version is graded.
+# variants fork from). Run again here, through the grader and its sandbox, is one solution notebook per need: what the
+# sandbox must let a real solution reach. (00_warmup's solution: `good_1` above. The other notebooks need nothing
+# these do not.) The assignment's other notebooks are submitted as their student versions. Every assignment's
+# untouched student version is graded.
 SOLUTIONS_IN_THE_SANDBOX = {
-    "01_transfer_learning": "MobileNet's weights file (an installed package)",
-    "02_openai_finetuning": "SmolLM2 converted in the cache, and a fine-tuning server on localhost",
-    "04_lora_qlora": "bitsandbytes, and benchmark workers forked from a fork server (memory counted by PSS)",
-    "05_ner": "MiniLM and generated data",
+    "01_transfer_learning": ("transfer_learning", "MobileNet's weights file (an installed package)"),
+    "02_openai_finetuning": ("openai_finetuning", "SmolLM2 converted in the cache, and a fine-tuning server on localhost"),
+    "04_lora_qlora": ("full_vs_lora", "bitsandbytes, and benchmark workers forked from a fork server (memory counted by PSS)"),
+    "05_ner": ("entity_metrics", "MiniLM and generated data"),
 }
 
 
 def test_solutions_in_the_sandbox_are_real_assignments():
     assert set(SOLUTIONS_IN_THE_SANDBOX) <= set(ASSIGNMENTS), sorted(set(SOLUTIONS_IN_THE_SANDBOX) - set(ASSIGNMENTS))
+    for assignment, (notebook, _) in SOLUTIONS_IN_THE_SANDBOX.items():
+        assert (COURSE / "source" / assignment / f"{notebook}.ipynb").exists(), (assignment, notebook)
 
 
 @pytest.mark.notebook   # grades (executes) assignment notebooks: left out of `make unit`
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_full_marks_student_version_zero(graded_course, assignment):
     """One grading run per assignment: the untouched student versions (with their Colab cells) score 0 and the
-    grader does not crash; for the assignments in SOLUTIONS_IN_THE_SANDBOX the source notebooks (solutions) score
-    full marks. Training assignments take up to about a minute per solution."""
+    grader does not crash; for the assignments in SOLUTIONS_IN_THE_SANDBOX the chosen notebook's solution earns
+    every point of its questions (the other notebooks, submitted as student versions, earn none)."""
     tmp = graded_course / assignment
     release = generate_student_version(COURSE, assignment, tmp / "course")
     prepare_release(tmp / "course", [assignment])
     subs = tmp / "subs"; subs.mkdir()
     with_solution = assignment in SOLUTIONS_IN_THE_SANDBOX
+    chosen = SOLUTIONS_IN_THE_SANDBOX[assignment][0] if with_solution else None
     for src in sorted((COURSE / "source" / assignment).glob("*.ipynb")):
-        if with_solution: shutil.copy(src, subs / f"solution_{src.name}")
+        if with_solution: shutil.copy(src if src.stem == chosen else release / src.name, subs / f"solution_{src.name}")
         shutil.copy(release / src.name, subs / f"student_{src.name}")
     # Generous limits: this checks correctness, and a shared CPU can make a one-minute training take several.
     grade_assignment(assignment, subs, COURSE, jobs=2, timeout=1800, cell_timeout=1800, out=tmp / "out", progress=False)
@@ -301,5 +313,8 @@ def test_solution_full_marks_student_version_zero(graded_course, assignment):
     stu = book["student"]
     assert float(stu["total"]) == 0 and stu["status"] not in ("grader_error", "wrong_assignment"), stu["reason"]
     if with_solution:
-        sol = book["solution"]
-        assert sol["status"] == "ok" and float(sol["total"]) == float(sol["max_total"]) > 0, sol["reason"]
+        sol, info = book["solution"], AssignmentInfo(COURSE, assignment, tmp / "info")
+        got = {info.column(n, g): (float(sol[info.column(n, g)]), pts) for n, g, pts in info.questions if n == chosen}
+        assert got and all(score == pts for score, pts in got.values()), (got, sol["reason"])
+        assert float(sol["total"]) == sum(pts for _, pts in got.values()) > 0, sol["reason"]
+        assert f"{chosen}/" not in sol["reason"], sol["reason"]   # no cell of the solution raised
