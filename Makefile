@@ -43,12 +43,12 @@ check-nbdev: install  ## fail when nbdev_export or nbdev_clean would change the 
 
 # pytest-xdist workers (scheduled by tests/conftest.py: a module's tests together, notebook executions one by
 # one): run one after another, the tests keep 2 cores busy only about half the time (much of a notebook is one
-# Python thread, or waits). Two workers left the cores idle a quarter of the time (grader timeouts, servers being
-# polled, processes starting), so `make test` runs three on two cores. TEST_JOBS=0 runs everything in one process;
+# Python thread, or waits). Two workers, one per core: three were slower (pytest 21.1 min instead of 19.1, with
+# 16% more CPU time: the processes compete for memory bandwidth). TEST_JOBS=0 runs everything in one process;
 # the slowest tests are listed.
-TEST_JOBS ?= 3
+TEST_JOBS ?= 2
 UNIT_JOBS ?= 2
-test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=3 workers)
+test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=2 workers)
 	python -m pytest tests -ra -n $(TEST_JOBS) --durations=15
 
 unit: install  ## the quick loop: tests/ without executing notebooks (under 3 minutes; UNIT_JOBS=2 workers)
