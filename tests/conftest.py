@@ -64,19 +64,8 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         os.environ.setdefault(_var, "1")
 
 
-# The longest unit of all goes first: the crafted-submission grading of tests/test_grading.py (about 100 s of
-# grading, a good part of it waiting out cell timeouts, which a notebook on the other worker fills); started last it
-# was the tail.
-FIRST = ("tests/test_grading.py",)
-
-
-def _order(item) -> int:
-    if _spread(item.nodeid): return 1
-    return 0 if item.nodeid.partition("::")[0] in FIRST else 2
-
-
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_order)   # stable: the first unit, the notebook executions, the rest, each in file order
+    items.sort(key=lambda item: not _spread(item.nodeid))   # stable: notebook executions first, in file order
     if config.getoption("--runslow") or os.environ.get("FTCOURSE_SLOW", "") not in ("", "0"):
         return
     skip = pytest.mark.skip(reason="slow test: run with --runslow or FTCOURSE_SLOW=1")
