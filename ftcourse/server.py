@@ -536,6 +536,12 @@ class FineTuningService:
         self.store.put("events", ev, owner=job_id)
         return ev
 
+    def _found(self, table: str, id: str, message: str, param: str) -> dict:
+        "The stored object of `table` with this id, or OpenAI's 404 with `message`."
+        obj = self.store.get(table, id)
+        if obj is None: raise APIError(404, message, param, "not_found")
+        return obj
+
     def _set(self, job_id: str, **changes):
         "Change a job unless it already finished (a cancelled job stays cancelled)."
         return self.store.update("jobs", job_id, only_if=lambda j: j["status"] not in TERMINAL, **changes)
@@ -603,9 +609,7 @@ def add_file(self: FineTuningService, filename: str, content: bytes, purpose: st
 @patch
 def file(self: FineTuningService, file_id: str, param: str = "file_id") -> dict:
     "The file object with this id, or a 404."
-    obj = self.store.get("files", file_id)
-    if obj is None: raise APIError(404, f"No such File object: {file_id}", param, "not_found")
-    return obj
+    return self._found("files", file_id, f"No such File object: {file_id}", param)
 
 @patch
 def file_content(self: FineTuningService, file_id: str) -> bytes:
@@ -625,9 +629,7 @@ def delete_file(self: FineTuningService, file_id: str) -> dict:
 @patch
 def job(self: FineTuningService, job_id: str) -> dict:
     "The job object with this id, or a 404."
-    obj = self.store.get("jobs", job_id)
-    if obj is None: raise APIError(404, f"Fine-tuning job {job_id} not found", "fine_tuning_job_id", "not_found")
-    return obj
+    return self._found("jobs", job_id, f"Fine-tuning job {job_id} not found", "fine_tuning_job_id")
 
 @patch
 def create_job(self: FineTuningService, req: JobRequest) -> dict:
@@ -933,9 +935,7 @@ def parse_batch_file(content: bytes, endpoint: str = "/v1/chat/completions") -> 
 @patch
 def batch(self: FineTuningService, batch_id: str) -> dict:
     "The batch object with this id, or a 404."
-    obj = self.store.get("batches", batch_id)
-    if obj is None: raise APIError(404, f"No batch found with id '{batch_id}'.", "batch_id", "not_found")
-    return obj
+    return self._found("batches", batch_id, f"No batch found with id '{batch_id}'.", "batch_id")
 
 @patch
 def create_batch(self: FineTuningService, req: BatchRequest) -> dict:
