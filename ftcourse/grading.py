@@ -21,15 +21,15 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GITHUB_URL', 'COURSE_REF', 'GRADING_MODULES', 'BADGE_ID', 'INSTALL_ID', 'MAX_SUBMISSION_MB', 'HIDDEN_MARK',
-           'MIN_SCRUB_CHARS', 'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'MAX_OUTPUT_CHARS',
-           'GRADER_VERSION', 'GradingUnavailable', 'grading_install_line', 'require_grading_extra', 'colab_url',
-           'install_cell_source', 'add_colab_cells', 'prepare_release', 'generate_student_version',
-           'student_and_notebook', 'hidden_test_lines', 'AssignmentInfo', 'check_submission', 'Limits', 'scrub_text',
-           'scrub_traceback', 'scrub_hidden', 'bwrap_path', 'SandboxSpec', 'prepare_sandbox', 'bwrap_command',
-           'hidden_paths', 'sandbox_mode', 'install_audit_hook', 'run_sandboxed_kernel', 'sandbox_kernel_manager',
-           'grade_in_worker', 'summarize', 'write_gradebook', 'collect_submissions', 'run_worker', 'GradingRun',
-           'Chosen', 'choose_files', 'run_job', 'collect_feedback', 'grade_student', 'grade_assignment',
-           'grade_notebook', 'grade_cli']
+           'MIN_SCRUB_CHARS', 'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'NOT_RUN',
+           'INTERRUPT_GRACE', 'MAX_OUTPUT_CHARS', 'GRADER_VERSION', 'GradingUnavailable', 'grading_install_line',
+           'require_grading_extra', 'colab_url', 'install_cell_source', 'add_colab_cells', 'prepare_release',
+           'generate_student_version', 'student_and_notebook', 'hidden_test_lines', 'AssignmentInfo',
+           'check_submission', 'Limits', 'scrub_text', 'scrub_traceback', 'scrub_hidden', 'bwrap_path', 'SandboxSpec',
+           'prepare_sandbox', 'bwrap_command', 'hidden_paths', 'sandbox_mode', 'install_audit_hook',
+           'run_sandboxed_kernel', 'sandbox_kernel_manager', 'grade_in_worker', 'summarize', 'write_gradebook',
+           'collect_submissions', 'run_worker', 'GradingRun', 'Chosen', 'choose_files', 'run_job', 'collect_feedback',
+           'grade_student', 'grade_assignment', 'grade_notebook', 'grade_cli']
 
 # %% ../nbs/tool_grading.ipynb #86fe67f6
 from .config import course_source
@@ -607,6 +607,8 @@ def run_sandboxed_kernel(spec_file, argv) -> None:
     from ipykernel.kernelapp import launch_new_instance
     launch_new_instance(argv=list(argv))
 
+NOT_RUN = "CellNotRun"  # the error a cell gets when the grader did not send it to a stuck kernel
+
 _KM = {}
 def sandbox_kernel_manager():
     "The kernel manager class nbgrader uses: it starts the kernel in the sandbox of the spec in $FTCOURSE_SANDBOX_SPEC."
@@ -642,15 +644,45 @@ def sandbox_kernel_manager():
     _KM["cls"] = SandboxKernelManager
     return SandboxKernelManager
 
+INTERRUPT_GRACE = 5.0  # s a kernel has, after a timed-out cell's interrupt, to answer again
+
 def _sandbox_execute_class():
     "nbgrader's Execute preprocessor with our kernel manager and the python3 kernel, whatever the notebook's metadata says."
+    from jupyter_core.utils import run_sync
+    from nbformat import NotebookNode
     from nbgrader.preprocessors import Execute
     class SandboxExecute(Execute):
-        "nbgrader's Execute, with the kernel started in the ftcourse sandbox."
+        "nbgrader's Execute, with the kernel started in the ftcourse sandbox; a kernel that ignores an interrupt gets no more cells."
         def __init__(self, *args, **kwargs):
             kwargs["kernel_manager_class"] = sandbox_kernel_manager()
             super().__init__(*args, **kwargs)
             self.kernel_name = "python3"
+            self.stuck_at = None   # the cell whose timeout interrupt the kernel ignored
+
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            if self.stuck_at is not None and cell.cell_type == "code" and cell.source.strip():
+                msg = f"not run: the kernel ignored the interrupt after {self.stuck_at} timed out"
+                cell.outputs = [NotebookNode(output_type="error", ename=NOT_RUN, evalue=msg, traceback=[f"{NOT_RUN}: {msg}"])]
+                return cell
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+            if timed_out and not await self._kernel_answers(INTERRUPT_GRACE):
+                self.stuck_at = _grade_id(cell) or f"cell {cell_index}"
+                self.shutdown_kernel = "immediate"   # at the end, do not wait for it to stop by itself
+            return cell
+
+        async def _kernel_answers(self, grace: float) -> bool:
+            "Whether the kernel runs an empty request within `grace` s: the interrupt stopped the cell it was in."
+            from queue import Empty
+            msg_id = self.kc.execute("", silent=True, store_history=False)
+            deadline = time.monotonic() + grace
+            while (left := deadline - time.monotonic()) > 0:
+                try: msg = await self.kc.shell_channel.get_msg(timeout=left)
+                except Empty: return False
+                if msg["parent_header"].get("msg_id") == msg_id: return True
+            return False
+
+        execute_cell = run_sync(async_execute_cell)   # nbconvert calls this sync wrapper, bound to nbclient's method
     return SandboxExecute
 
 # %% ../nbs/tool_grading.ipynb #dfef0639
@@ -769,7 +801,9 @@ def summarize(result: dict, checks: dict, killed: str | None, timeout: float, ce
             timed_out = {cell for cell, ename, _ in errs if ename == "CellTimeoutError"}
             for cell, ename, evalue in errs:
                 if ename == "KeyboardInterrupt" and cell in timed_out: continue  # the interrupt that stopped it
-                if ename == "CellTimeoutError":
+                if ename == NOT_RUN:
+                    statuses.append("timeout"); reasons.append(f"{nb}: {evalue}")   # the same words for each cell: said once
+                elif ename == "CellTimeoutError":
                     statuses.append("timeout"); reasons.append(f"{nb}/{cell}: ran longer than the {cell_timeout:.0f} s cell limit")
                 elif "MemoryError" in ename:
                     statuses.append("memory_limit"); reasons.append(f"{nb}/{cell}: {ename} (memory limit)")
