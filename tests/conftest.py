@@ -58,10 +58,11 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 # Two workers on two cores: one thread per process, since two processes that each start two OpenMP threads make
-# every thread wait for a busy core (lesson 3 took 2.7x as long). Subprocesses (notebooks, the grader) inherit it.
+# every thread wait for a busy core (lesson 3 took 2.7x as long). Subprocesses (notebooks, the grader, the exercise
+# check, whose `cpu_budget` reads it) inherit it; the tokenizers' thread pool is switched off for the same reason.
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
-    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, "1")
+    for _var, _value in (("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(_var, _value)
 
 
 def pytest_collection_modifyitems(config, items):

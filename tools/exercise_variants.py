@@ -16,7 +16,8 @@ How it stays cheap: the notebook is executed once, cell by cell, in one IPython 
 does). Right before a solution cell runs, the process forks once per variant of that cell; each child runs
 its variant and the cells after it and reports which graded cells passed, while the parent goes on with the
 reference. A wrong answer's child stops after its question's last cell; an unsolved child runs to the end.
-The parent runs single-threaded (OpenMP thread pools do not survive `fork`); children run in parallel.
+The parent runs single-threaded (OpenMP thread pools do not survive `fork`); children run in parallel, within
+the CPU budget (`cpu_budget`: OMP_NUM_THREADS when the caller set it, else every core).
 
 Cells tagged `trains` (cell metadata `tags`) train a model, or load one to train it. With `fast=True` (what
 `make test` runs), variants whose own question has such a cell are skipped and unsolved children stop before the
@@ -159,6 +160,13 @@ def variants_of(notebook, cells: list[Cell] | None = None) -> list[Variant]:
     return out + wrong
 
 
+def cpu_budget() -> int:
+    """The cores this check may use: OMP_NUM_THREADS when the caller set it (the test suite's two workers set 1 each,
+    so that neither starts threads that wait for a core the other is using), else every core."""
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return int(omp) if omp.isdigit() and int(omp) > 0 else (os.cpu_count() or 1)
+
+
 def _set_threads(n: int) -> None:
     if "torch" in sys.modules: sys.modules["torch"].set_num_threads(n)
 
@@ -216,8 +224,8 @@ def check_notebook(notebook, variants: list[Variant] | None = None, fast: bool =
     path = Path(notebook).resolve()
     cells = read_cells(path)
     variants = variants_of(path, cells) if variants is None else variants
-    jobs = jobs or int(os.environ.get("FTCOURSE_VARIANT_JOBS", min(2, os.cpu_count() or 1)))
-    cores = os.cpu_count() or 1
+    cores = cpu_budget()
+    jobs = jobs or int(os.environ.get("FTCOURSE_VARIANT_JOBS", min(2, cores)))
     by_cell: dict[int, list[Variant]] = {}
     outcomes = []
     for v in variants:
