@@ -164,10 +164,10 @@ def test_submission_timeout_stops_everything(warmup, tmp_path):
     nbformat.write(_student(warmup, q1_solution="import time\nwhile True:\n    try: time.sleep(1)\n"
                                                  "    except BaseException: pass"), subs / "slow_1_warmup.ipynb")
     (subs / "empty_2_warmup.ipynb").write_text("")
-    grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=25, memory_mb=MEMORY_MB, out=tmp_path / "out",
+    grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=15, memory_mb=MEMORY_MB, out=tmp_path / "out",
                      cell_timeout=300, progress=False)
     book = _read_csv(tmp_path / "out" / "gradebook.csv")
-    assert book["slow_1"]["status"] == "timeout" and "longer than 25 s" in book["slow_1"]["reason"]
+    assert book["slow_1"]["status"] == "timeout" and "longer than 15 s" in book["slow_1"]["reason"]
     assert float(book["slow_1"]["total"]) == 0 and book["empty_2"]["status"] == "empty"
     import psutil
     assert not [p for p in psutil.process_iter(["cmdline"]) if "ftcourse.grading" in " ".join(p.info["cmdline"] or [])

@@ -45,21 +45,21 @@ def training_state_gib(n_trainable, grad_bytes=2, optimizer_bytes=12):
 state = {"full": training_state_gib(6_738_415_616), "lora": training_state_gib(4_194_304)}
 
 # %% q3_solution: loss_drop as after minus before
-runs = benchmark(p, steps=3, techniques=("full", "lora"), progress=False).set_index("technique")
+runs = benchmark(p, steps=2, techniques=("full", "lora"), progress=False).set_index("technique")
 comparison = pd.DataFrame({"trainable_pct": 100 * runs.trainable_params / runs.total_params,
                            "loss_drop": runs.loss_after - runs.loss_before,
                            "tokens_per_s": runs.tokens_per_s, "peak_mb": runs.peak_mb})
 memory_saving = float(comparison.loc["full", "peak_mb"] / comparison.loc["lora", "peak_mb"])
 
 # %% q3_solution: trainable share as a fraction, not a percentage
-runs = benchmark(p, steps=3, techniques=("full", "lora"), progress=False).set_index("technique")
+runs = benchmark(p, steps=2, techniques=("full", "lora"), progress=False).set_index("technique")
 comparison = pd.DataFrame({"trainable_pct": runs.trainable_params / runs.total_params,
                            "loss_drop": runs.loss_before - runs.loss_after,
                            "tokens_per_s": runs.tokens_per_s, "peak_mb": runs.peak_mb})
 memory_saving = float(comparison.loc["full", "peak_mb"] / comparison.loc["lora", "peak_mb"])
 
 # %% q3_solution: memory_saving upside down (LoRA's peak over full's)
-runs = benchmark(p, steps=3, techniques=("full", "lora"), progress=False).set_index("technique")
+runs = benchmark(p, steps=2, techniques=("full", "lora"), progress=False).set_index("technique")
 comparison = pd.DataFrame({"trainable_pct": 100 * runs.trainable_params / runs.total_params,
                            "loss_drop": runs.loss_before - runs.loss_after,
                            "tokens_per_s": runs.tokens_per_s, "peak_mb": runs.peak_mb})
