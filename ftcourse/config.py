@@ -140,7 +140,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
         "small": Preset("lora", "small", model="asset:smollm2", data="support_chat",
                         n_train=48, n_test=12, epochs=2, batch_size=4, lr=2e-4, max_length=160,
                         extra={"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"], "steps": 10,
-                               "bench_steps": 2, "min_style": 0.75, "max_repetition": 0.2, "max_right_fact_rate": 0.5}),
+                               "bench_steps": 2, "bench_batch_size": 2, "min_style": 0.75, "max_repetition": 0.2, "max_right_fact_rate": 0.5}),
         # Qwen2.5-7B-Instruct: ungated (Apache-2.0), a ChatML chat template and a pad token (`<|endoftext|>`). The
         # benchmark fine-tunes fully too, which a 7B model cannot on one GPU (> 100 GB): it uses the 0.5B sibling
         "full": Preset("lora", "full", model="Qwen/Qwen2.5-7B-Instruct", data="support_chat",
