@@ -777,17 +777,19 @@ def _train(self: FineTuningService, job_id: str):
             "fine_tuned_model_checkpoint": f"{model_id}:ckpt-step-{step}", "fine_tuning_job_id": job_id,
             "metrics": {"step": step, "train_loss": metrics.get("train_loss"),
                         "valid_loss": metrics.get("valid_loss")}, "step_number": step}
-    done = self._set(job_id, status="succeeded", finished_at=now, fine_tuned_model=model_id,
-                     trained_tokens=metrics.get("trained_tokens"))
-    if done is None: raise JobCancelled()  # cancelled while the adapter was being saved
-    self.store.put("checkpoints", ckpt, owner=job_id)
-    self.store.put("models", {"id": model_id, "object": "model", "created": now, "owned_by": f"org-{self.org}",
-                              "adapter": str(out), "base": job["model"], "job": job_id})
-    self.event(job_id, f"Checkpoint created at step {step}")
-    self.event(job_id, f"New fine-tuned model created: {model_id}")
-    if "valid_loss" in metrics:
-        self.event(job_id, f"Validation loss={metrics['valid_loss']:.3f}", type="metrics", data=metrics)
-    self.event(job_id, "The job has successfully completed")
+    with self.store.lock:   # everything before the status: a client that sees `succeeded` finds the model and every event
+        current = self.store.get("jobs", job_id)
+        if current is None or current["status"] in TERMINAL: raise JobCancelled()  # cancelled while the adapter was saved
+        self.store.put("checkpoints", ckpt, owner=job_id)
+        self.store.put("models", {"id": model_id, "object": "model", "created": now, "owned_by": f"org-{self.org}",
+                                  "adapter": str(out), "base": job["model"], "job": job_id})
+        self.event(job_id, f"Checkpoint created at step {step}")
+        self.event(job_id, f"New fine-tuned model created: {model_id}")
+        if "valid_loss" in metrics:
+            self.event(job_id, f"Validation loss={metrics['valid_loss']:.3f}", type="metrics", data=metrics)
+        self.event(job_id, "The job has successfully completed")
+        self._set(job_id, status="succeeded", finished_at=now, fine_tuned_model=model_id,
+                  trained_tokens=metrics.get("trained_tokens"))
 
 # %% ../nbs/tool_server.ipynb #d0fcfdc8
 @patch
