@@ -66,7 +66,7 @@ lab: install  ## JupyterLab on the course
 	jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 assignments: install  ## student versions of every assignment in exercises/release/ (with a Colab badge and install cell)
-	cd exercises && for a in source/*/; do nbgrader generate_assignment "$$(basename $$a)" --force || exit 1; done
+	cd exercises && nbgrader generate_assignment "*" --force
 	python -m ftcourse.grading release exercises
 
 JOBS ?= 2

@@ -277,8 +277,8 @@ def graded_course(tmp_path_factory):
 # Every assignment's solutions run, and must earn full marks, in tests/test_exercise_variants.py (the execution the
 # variants fork from). Run again here, through the grader and its sandbox, is one solution notebook per need: what the
 # sandbox must let a real solution reach. (00_warmup's solution: `good_1` above. The other notebooks need nothing
-# these do not.) The assignment's other notebooks are submitted as their student versions. Every assignment's
-# untouched student version is graded.
+# these do not.) The solution's submission holds only that notebook (the others are graded as "missing": their
+# student versions are graded once, in the "student" submission). Every assignment's untouched student version is graded.
 SOLUTIONS_IN_THE_SANDBOX = {
     "01_transfer_learning": ("transfer_learning", "MobileNet's weights file (an installed package)"),
     "02_openai_finetuning": ("openai_finetuning", "SmolLM2 converted in the cache, and a fine-tuning server on localhost"),
@@ -297,8 +297,8 @@ def test_solutions_in_the_sandbox_are_real_assignments():
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_full_marks_student_version_zero(graded_course, assignment):
     """One grading run per assignment: the untouched student versions (with their Colab cells) score 0 and the
-    grader does not crash; for the assignments in SOLUTIONS_IN_THE_SANDBOX the chosen notebook's solution earns
-    every point of its questions (the other notebooks, submitted as student versions, earn none)."""
+    grader does not crash; for the assignments in SOLUTIONS_IN_THE_SANDBOX the chosen notebook's solution, submitted
+    alone, earns every point of its questions (the notebooks not submitted earn none)."""
     tmp = graded_course / assignment
     release = generate_student_version(COURSE, assignment, tmp / "course")
     prepare_release(tmp / "course", [assignment])
@@ -306,7 +306,7 @@ def test_solution_full_marks_student_version_zero(graded_course, assignment):
     with_solution = assignment in SOLUTIONS_IN_THE_SANDBOX
     chosen = SOLUTIONS_IN_THE_SANDBOX[assignment][0] if with_solution else None
     for src in sorted((COURSE / "source" / assignment).glob("*.ipynb")):
-        if with_solution: shutil.copy(src if src.stem == chosen else release / src.name, subs / f"solution_{src.name}")
+        if src.stem == chosen: shutil.copy(src, subs / f"solution_{src.name}")
         shutil.copy(release / src.name, subs / f"student_{src.name}")
     # Generous limits: this checks correctness, and a shared CPU can make a one-minute training take several.
     grade_assignment(assignment, subs, COURSE, jobs=2, timeout=1800, cell_timeout=1800, out=tmp / "out", progress=False)
@@ -320,3 +320,4 @@ def test_solution_full_marks_student_version_zero(graded_course, assignment):
         assert got and all(score == pts for score, pts in got.values()), (got, sol["reason"])
         assert float(sol["total"]) == sum(pts for _, pts in got.values()) > 0, sol["reason"]
         assert f"{chosen}/" not in sol["reason"], sol["reason"]   # no cell of the solution raised
+        assert sol["files"] == f"solution_{chosen}.ipynb", sol["files"]
