@@ -49,7 +49,8 @@ def _lesson_param(nb):
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", [_lesson_param(nb) for nb in LESSONS])
 def test_lesson_rehearses_full_scale(notebook):
-    # The time limit only catches hangs: lesson 2 took 904 s once on a machine shared by many test runs. Speed is reported (the printed time, `make rehearse`'s table), not asserted.
+    # The time limit only catches hangs: lesson 2 took 904 s once on a machine shared by many test runs. Speed is
+    # reported (the printed time, `make rehearse`'s table), not asserted.
     result = run_notebook(notebook, out=OUT / notebook.name, timeout=1800, env=REHEARSE)
     print(f"{notebook.stem} rehearsed at full scale: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MiB")
     assert result["ok"], f"{notebook.stem} failed under rehearsal (executed copy: {result['executed']}):\n{result['error']}"
@@ -65,8 +66,8 @@ def test_known_failures_name_real_lessons():
 SCALE_NAMES = {"get_scale", "preset", "rehearsing", "check_learning", "load_figures", "save_figures", "PRESETS",
                "REHEARSAL", "SCALE_ENV", "REHEARSAL_ENV", "FTCOURSE_SCALE", "FTCOURSE_REHEARSAL"}
 # The package's functions (outside ftcourse.config, where the scale is defined) that read the scale and that the walk
-# below reaches from lesson 2, each with why it does not make lesson 2 differ between the scales. A new one fails
-# the test: review it, then add it here or rehearse the lesson.
+# below reaches from the lessons in SCALE_INDEPENDENT, each with why it does not make them differ between the scales.
+# A new one fails the test: review it, then add it here or rehearse the lesson.
 ALLOWED_BRANCHES = {
     ("chatdata", "token_counter"): "tiktoken's counts at full when it can load (offline it cannot): tested below",
     ("assets", "model_source"): "the server's base models are all `asset:` names, resolved alike at both scales "
@@ -140,7 +141,6 @@ def test_token_counter_uses_tiktoken_at_full_scale_and_falls_back_offline(monkey
         assert counter.name.startswith(expected), (scale, tiktoken, counter.name)
         if tiktoken is fake and scale == "full": assert counter.count("a few words here") == 4   # the fake's split
         else: assert counter.count("Hello world") == 2                                         # SmolLM2's BPE
-    monkeypatch.setattr(chatdata, "_COUNTER", None)
 
 
 # --- the switch -------------------------------------------------------------------------------------------------
