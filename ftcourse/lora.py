@@ -21,9 +21,9 @@ from .config import Preset, preset
 __all__ = ['TECHNIQUES', 'RECIPES', 'NAMES', 'BENCH_PRELOAD', 'LEARNING_RATES', 'meta_model', 'lora_config', 'add_lora',
            'lora_params', 'lora_params_cli', 'gated_help', 'load_model_config', 'load_tokenizer', 'param_breakdown',
            'estimate_memory', 'weight_dtype', 'dtype_bytes', 'gpu_memory_gib', 'free_memory', 'choose_technique',
-           'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark', 'lesson_benchmark',
-           'generate_replies', 'quantization_config', 'load_base', 'make_trainable', 'load_for_training', 'train_steps',
-           'train_distributed']
+           'current_rss_mb', 'run_technique', 'bench_context', 'bench_preset', 'benchmark', 'lesson_bench_preset',
+           'lesson_benchmark', 'generate_replies', 'quantization_config', 'load_base', 'make_trainable',
+           'load_for_training', 'train_steps', 'train_distributed']
 
 # %% ../nbs/04_lora_qlora.ipynb #cffe9d29
 from .train import quiet_peft  # one place for the peft/transformers warning filter
@@ -312,11 +312,15 @@ def benchmark(p: Preset | None = None, steps: int = 8, techniques=TECHNIQUES, is
                 raise RuntimeError(f"benchmarking {technique} failed: its process died; try fewer steps or a smaller model") from e
     return pd.DataFrame(rows)
 
-def lesson_benchmark(p: Preset | None = None, progress: bool = False) -> pd.DataFrame:
-    "`benchmark` as lessons 4 and 7 run it: the preset's `bench_steps` steps, batches of its `bench_batch_size` (default: `batch_size`), 2 held-out chats."
+def lesson_bench_preset(p: Preset | None = None) -> Preset:
+    "The preset the lessons benchmark with: batches of `bench_batch_size` (default: `batch_size`), 2 held-out chats."
     p = p or preset("lora")
-    return benchmark(p.but(n_test=2, batch_size=p.extra.get("bench_batch_size", p.batch_size)),
-                     steps=p.extra["bench_steps"], progress=progress)
+    return p.but(n_test=2, batch_size=p.extra.get("bench_batch_size", p.batch_size))
+
+def lesson_benchmark(p: Preset | None = None, progress: bool = False) -> pd.DataFrame:
+    "`benchmark` as lessons 4 and 7 run it: `lesson_bench_preset(p)` for the preset's `bench_steps` steps."
+    p = p or preset("lora")
+    return benchmark(lesson_bench_preset(p), steps=p.extra["bench_steps"], progress=progress)
 
 # %% ../nbs/04_lora_qlora.ipynb #1ca5c436
 def _main(argv=None) -> int:
