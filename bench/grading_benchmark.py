@@ -41,9 +41,10 @@ def make_submissions(assignment: str, n: int, folder: Path, course: Path) -> Non
 
 
 def sandbox_cost(runs: int = 7) -> str:
-    "Median cost of the sandbox per kernel: preparing a job's box, and starting /bin/true in bwrap vs directly."
+    """Median cost of the sandbox per kernel: preparing a job's box, and starting /bin/true in bwrap (inside the worker's
+    box: the tmpfs of the disk quota, as a job nests them) vs directly."""
     import statistics
-    from ftcourse.grading import Limits, bwrap_command, prepare_sandbox, sandbox_mode
+    from ftcourse.grading import Limits, boxed_command, bwrap_command, prepare_sandbox, sandbox_mode
     if sandbox_mode() != "bwrap": return f"sandbox: {sandbox_mode()} (no bubblewrap cost to measure)"
     def timed(fn):
         start = time.perf_counter(); fn(); return time.perf_counter() - start
@@ -51,8 +52,8 @@ def sandbox_cost(runs: int = 7) -> str:
         prep = statistics.median(timed(lambda: prepare_sandbox(Path(tmp) / "job", Limits(), "bwrap")) for _ in range(runs))
         spec = prepare_sandbox(Path(tmp) / "job", Limits(), "bwrap")
         plain = statistics.median(timed(lambda: subprocess.run(["/bin/true"], check=True)) for _ in range(runs))
-        boxed = statistics.median(timed(lambda: subprocess.run(bwrap_command(spec, ["/bin/true"]), env=spec.env, check=True))
-                                  for _ in range(runs))
+        cmd = boxed_command(spec, bwrap_command(spec, ["/bin/true"]))
+        boxed = statistics.median(timed(lambda: subprocess.run(cmd, env=spec.env, check=True)) for _ in range(runs))
     return (f"sandbox cost per kernel: {1000 * (prep + boxed - plain):.0f} ms (making the box {1000 * prep:.0f} ms; "
             f"a program starts in {1000 * boxed:.0f} ms in bwrap, {1000 * plain:.0f} ms directly; medians of {runs})")
 

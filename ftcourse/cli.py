@@ -71,7 +71,8 @@ def _cmd_lora_params(args) -> int:
 def _cmd_grade(args) -> int:
     from ftcourse.grading import grade_cli
     return grade_cli(args.assignment, args.submissions, course_dir=args.course_dir, jobs=args.jobs,
-                     timeout=args.timeout, memory_mb=args.memory_mb, out=args.out)
+                     timeout=args.timeout, memory_mb=args.memory_mb, out=args.out,
+                     max_processes=args.max_processes, disk_mb=args.disk_mb)
 
 # %% ../nbs/core_cli.ipynb #e56db797
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per submission")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per submission in MB")
+    p.add_argument("--max-processes", type=int, help="processes and threads per submission (default: 256, or 4 per kernel thread where more)")
+    p.add_argument("--disk-mb", type=int, help="MB a submission may write: its folders, /tmp and /dev/shm (default: 1024)")
     p.add_argument("--out", help="where the gradebook CSV and feedback go (default: COURSE_DIR/grades/ASSIGNMENT)")
     p.set_defaults(func=_cmd_grade)
     return parser

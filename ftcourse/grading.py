@@ -21,12 +21,13 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GITHUB_URL', 'COURSE_REF', 'GRADING_MODULES', 'BADGE_ID', 'INSTALL_ID', 'MAX_SUBMISSION_MB', 'HIDDEN_MARK',
-           'MIN_SCRUB_CHARS', 'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'NOT_RUN',
-           'INTERRUPT_GRACE', 'MAX_OUTPUT_CHARS', 'GRADER_VERSION', 'GradingUnavailable', 'grading_install_line',
-           'require_grading_extra', 'colab_url', 'install_cell_source', 'add_colab_cells', 'prepare_release',
-           'generate_student_version', 'student_and_notebook', 'hidden_test_lines', 'AssignmentInfo',
-           'check_submission', 'Limits', 'scrub_text', 'scrub_traceback', 'scrub_hidden', 'bwrap_path', 'SandboxSpec',
-           'prepare_sandbox', 'bwrap_command', 'hidden_paths', 'sandbox_mode', 'install_audit_hook',
+           'MIN_SCRUB_CHARS', 'SANDBOX_ENV', 'SANDBOX_MODES', 'CACHE_ASSETS', 'SANDBOX_UID', 'BOX_DIRS',
+           'MAX_BOX_FILES', 'PIDS_CGROUP_ENV', 'NPROC_BASE_ENV', 'NOT_RUN', 'INTERRUPT_GRACE', 'MAX_OUTPUT_CHARS',
+           'GRADER_VERSION', 'GradingUnavailable', 'grading_install_line', 'require_grading_extra', 'colab_url',
+           'install_cell_source', 'add_colab_cells', 'prepare_release', 'generate_student_version',
+           'student_and_notebook', 'hidden_test_lines', 'AssignmentInfo', 'check_submission', 'Limits', 'scrub_text',
+           'scrub_traceback', 'scrub_hidden', 'bwrap_path', 'SandboxSpec', 'prepare_sandbox', 'bwrap_command',
+           'boxed_command', 'hidden_paths', 'sandbox_mode', 'process_cap_method', 'install_audit_hook',
            'run_sandboxed_kernel', 'sandbox_kernel_manager', 'grade_in_worker', 'summarize', 'write_gradebook',
            'collect_submissions', 'run_worker', 'GradingRun', 'Chosen', 'choose_files', 'run_job', 'collect_feedback',
            'grade_student', 'grade_assignment', 'grade_notebook', 'grade_cli']
@@ -271,23 +272,30 @@ def _restore_tests(nb, release) -> list:
 class Limits:
     "How long, how big and how parallel grading may be; made once per run and never changed."
     timeout: float = 600        # s per submission, wall clock: start-up, every notebook, feedback
-    memory_mb: int = 4096       # resident memory of a submission's processes
+    memory_mb: int = 4096       # memory of a submission: its processes' resident memory and its files (a tmpfs)
     jobs: int = 1               # submissions graded side by side
     cell_timeout: float = 300   # s per cell (nbgrader's Execute.timeout); `timeout` still bounds the whole
     fsize_mb: int = 1024        # the largest file student code may write
+    max_processes: int | None = None  # processes and threads of a submission's kernel at once (None: see below)
+    disk_mb: int = 1024         # everything student code writes: its folders, /tmp and /dev/shm together
 
     def __post_init__(self):
-        for name in ("timeout", "memory_mb", "jobs", "cell_timeout", "fsize_mb"):
+        for name in ("timeout", "memory_mb", "jobs", "cell_timeout", "fsize_mb", "max_processes", "disk_mb"):
+            if name == "max_processes" and self.max_processes is None:   # 256, or 4 per kernel thread if more (many cores)
+                object.__setattr__(self, "max_processes", max(256, 4 * self.threads))
             if not getattr(self, name) > 0: raise ValueError(f"{name} must be positive (got {getattr(self, name)!r})")
 
     @classmethod
     def for_course(cls, course_dir, timeout: float = 600, memory_mb: int = 4096, jobs: int = 1,
-                   cell_timeout: float | None = None) -> "Limits":
-        "Limits with the per-cell timeout of the course's nbgrader_config.py (capped by `timeout`) unless one is given."
+                   cell_timeout: float | None = None, max_processes: int | None = None,
+                   disk_mb: int | None = None) -> "Limits":
+        """Limits with the per-cell timeout of the course's nbgrader_config.py (capped by `timeout`) unless one is given;
+        `max_processes` and `disk_mb` default to the class's."""
         if cell_timeout is None:
             configured = _course_config(course_dir).Execute.get("timeout", 300) or 300
             cell_timeout = min(float(configured), float(timeout))
-        return cls(timeout=float(timeout), memory_mb=int(memory_mb), jobs=int(jobs), cell_timeout=float(cell_timeout))
+        caps = {k: int(v) for k, v in (("max_processes", max_processes), ("disk_mb", disk_mb)) if v is not None}
+        return cls(timeout=float(timeout), memory_mb=int(memory_mb), jobs=int(jobs), cell_timeout=float(cell_timeout), **caps)
 
     @property
     def cpu_s(self) -> int:
@@ -359,6 +367,8 @@ _KEEP_ENV = re.compile(r"^(LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|FTCOURSE_SCALE|HF_HUB
                        r"OPENBLAS_NUM_THREADS|CUDA_VISIBLE_DEVICES|MPLBACKEND)$")
 CACHE_ASSETS = ("smollm2-135m-instruct", "tokenizers", "cifar10")  # what ftcourse.assets/chatdata/data put in cache_dir()
 SANDBOX_UID = 1000
+BOX_DIRS = ("work", "home", "tmp", "shm", "runs", "cache", "rt")  # a job's box: all that student code can write
+MAX_BOX_FILES = 100_000   # files in a box: each costs kernel memory that a tmpfs's size does not count
 
 def bwrap_path() -> str | None:
     "The bubblewrap program: `FTCOURSE_BWRAP` if set, else `bwrap` on PATH or in /usr/bin."
@@ -412,7 +422,7 @@ def _system_view() -> tuple:
 class SandboxSpec:
     "One kernel's world: the isolation mode, its box, what it sees read-only, its environment and its limits."
     mode: str                   # "bwrap" or "audit"
-    box: str                    # the job's writable folder: work/, home/, tmp/, runs/, cache/, rt/
+    box: str                    # the job's writable folder (BOX_DIRS): a tmpfs of `disk_mb` in bwrap mode
     read_only: tuple = ()       # (source, destination) pairs bound read-only (bwrap)
     symlinks: tuple = ()        # (link, target) pairs, as on the host (/lib -> usr/lib)
     hide: tuple = ()            # folders the audit hook refuses (audit mode)
@@ -420,6 +430,13 @@ class SandboxSpec:
     memory_mb: int = 4096
     cpu_s: int = 3600
     fsize_mb: int = 1024
+    max_processes: int = 256
+    disk_mb: int = 1024
+
+    @property
+    def file(self) -> str:
+        "Where the spec is saved: beside the box, read-only to the kernel."
+        return str(Path(self.box).parent / "sandbox.json")
 
     @property
     def work(self) -> str:
@@ -431,10 +448,10 @@ class SandboxSpec:
         "The folder of the kernel's connection file and sockets."
         return str(Path(self.box) / "rt")
 
-    def save(self, path) -> Path:
-        "Write the spec as JSON to `path`; returns the path."
+    def save(self, path=None) -> Path:
+        "Write the spec as JSON to `path` (default: `file`); returns the path."
         from dataclasses import asdict
-        Path(path).write_text(json.dumps(asdict(self))); return Path(path)
+        path = Path(path or self.file); path.write_text(json.dumps(asdict(self))); return path
 
     @classmethod
     def load(cls, path) -> "SandboxSpec":
@@ -459,7 +476,7 @@ def prepare_sandbox(job_dir, limits: Limits, mode: str, secrets=(), hide=()) -> 
     would show any of `secrets` (the course, the submissions, the output, the other jobs)."""
     from ftcourse.config import cache_dir
     job_dir = Path(job_dir).resolve(); box = job_dir / "box"
-    for d in ("work", "home", "tmp", "runs", "cache", "rt"): (box / d).mkdir(parents=True, exist_ok=True)
+    for d in BOX_DIRS: (box / d).mkdir(parents=True, exist_ok=True)
     binds, links = _system_view()
     binds += [(p, p) for p in _python_paths()]
     env = {k: v for k, v in os.environ.items() if _KEEP_ENV.match(k)}
@@ -487,25 +504,39 @@ def prepare_sandbox(job_dir, limits: Limits, mode: str, secrets=(), hide=()) -> 
                 "FTCOURSE_CACHE": str(box / "cache"), "FTCOURSE_RUNS": str(box / "runs"),
                 "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(limits.threads)),
                 "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", str(limits.threads)),
+                "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", str(limits.threads)),
+                "RAYON_NUM_THREADS": os.environ.get("RAYON_NUM_THREADS", str(limits.threads)),   # tokenizers' pool
                 "NBGRADER_EXECUTION": "autograde"})
-    return SandboxSpec(mode=mode, box=str(box), read_only=tuple(sorted(set(binds), key=lambda b: b[1])),
+    spec = SandboxSpec(mode=mode, box=str(box), read_only=tuple(sorted(set(binds), key=lambda b: b[1])),
                        symlinks=tuple(links), hide=tuple(hidden_paths(hide)) if mode == "audit" else (),
-                       env=env, memory_mb=limits.memory_mb, cpu_s=limits.cpu_s, fsize_mb=limits.fsize_mb)
+                       env=env, memory_mb=limits.memory_mb, cpu_s=limits.cpu_s, fsize_mb=limits.fsize_mb,
+                       max_processes=limits.max_processes, disk_mb=limits.disk_mb)
+    spec.save()
+    return spec
 
 def bwrap_command(spec: SandboxSpec, cmd) -> list:
     "bwrap's command line that runs `cmd` in `spec`'s sandbox: an empty root, the allow-list, the box, new namespaces."
     args = [bwrap_path(), "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grader",
             "--die-with-parent", "--proc", "/proc", "--dev", "/dev"]
-    if _bwrap_supports("--size"): args += ["--size", str(min(spec.memory_mb, 1024) * 2**20)]
-    args += ["--tmpfs", "/dev/shm"]
     if _bwrap_supports("--disable-userns"): args += ["--disable-userns"]
     for link, target in spec.symlinks: args += ["--symlink", target, link]
-    mounts = [(src, dest, "--ro-bind") for src, dest in spec.read_only]
-    mounts += [(spec.box, spec.box, "--bind"), (str(Path(spec.box) / "tmp"), "/tmp", "--bind")]
+    mounts = [(src, dest, "--ro-bind") for src, dest in [*spec.read_only, (spec.file, spec.file)]]
+    mounts += [(spec.box, spec.box, "--bind"), (str(Path(spec.box) / "tmp"), "/tmp", "--bind"),
+               (str(Path(spec.box) / "shm"), "/dev/shm", "--bind")]   # all in the box: counted by its quota
     for src, dest, how in sorted(mounts, key=lambda m: m[1]): args += [how, src, dest]  # parents before children
-    # Last, the made-up root and /dev (memory-backed, uncounted by the memory watchdog) become read-only.
+    # Last, the made-up root and /dev become read-only (/tmp and /dev/shm, mounted on them, stay writable).
     return [*args, "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", spec.work, "--", *cmd]
+
+def boxed_command(spec: SandboxSpec, cmd) -> list:
+    """`cmd` in a mount namespace of its own (bwrap mode) that sees the host's file system, except that the box is a
+    tmpfs of `spec.disk_mb`: the kernel it starts can write nothing else (its folders, /tmp, /dev/shm, its sockets),
+    a write past the quota fails (`OSError: No space left on device`), and the files vanish when the last process of
+    the namespace ends. The grading worker runs this way, so that both it and the kernel see the same box."""
+    if spec.mode != "bwrap": return list(cmd)   # audit mode: the box is a plain folder, its size watched
+    args = [bwrap_path(), "--dev-bind", "/", "/", "--size", str(spec.disk_mb * 2**20), "--tmpfs", spec.box]
+    for d in BOX_DIRS: args += ["--dir", str(Path(spec.box) / d)]
+    return [*args, "--die-with-parent", "--", *cmd]
 
 # %% ../nbs/tool_grading.ipynb #9ccd8fd4
 def hidden_paths(candidates) -> list:
@@ -528,11 +559,14 @@ def _probe_bwrap():
                                  f"`apt-get install bubblewrap` (or `make install`), {fallback}")
     with tempfile.TemporaryDirectory(prefix="ftcourse-probe-") as tmp:
         spec = prepare_sandbox(tmp, Limits(timeout=60, cell_timeout=60), "bwrap")
-        try:
-            res = subprocess.run(bwrap_command(spec, [sys.executable, "-c", "import ftcourse.grading, ipykernel"]),
-                                 env=spec.env, capture_output=True, text=True, timeout=120)
+        try:   # the kernel's sandbox inside the worker's box, as a job nests them
+            cmd = boxed_command(spec, bwrap_command(spec, [sys.executable, "-c", "import ftcourse.grading, ipykernel"]))
+            res = subprocess.run(cmd, env=spec.env, capture_output=True, text=True, timeout=120)
             problem = None if res.returncode == 0 else (res.stderr.strip().splitlines() or [f"exit {res.returncode}"])[-1]
         except (OSError, subprocess.SubprocessError) as e: problem = f"{type(e).__name__}: {e}"
+    if problem and _bwrap_supports("--tmpfs") and not _bwrap_supports("--size"):
+        raise GradingUnavailable(f"no sandbox: {exe} is too old for the disk quota (it lacks --size, which bubblewrap "
+                                 f">= 0.6 has); install a newer bubblewrap and point FTCOURSE_BWRAP at it, {fallback}")
     if problem:
         raise GradingUnavailable(f"no sandbox: {exe} fails here ({problem[:200]}); it needs user namespaces "
                                  "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces > 0, "
@@ -550,6 +584,56 @@ def sandbox_mode() -> str:
         if forced != "audit": _probe_bwrap()
         _MODE.update(key=key, mode=forced or "bwrap")
     return _MODE["mode"]
+
+# %% ../nbs/tool_grading.ipynb #6d29ee54
+PIDS_CGROUP_ENV, NPROC_BASE_ENV = "FTCOURSE_PIDS_CGROUP", "FTCOURSE_NPROC_BASE"
+
+def _pids_cgroup_base() -> Path | None:
+    """Where this process may make a pids cgroup per job: `ftcourse-grading` in the pids hierarchy (cgroup v1) or in a
+    cgroup v2 hierarchy whose pids controller it can enable. Needs root (or a delegated hierarchy); None if there is none."""
+    try: mounts = [l.split(" - ") for l in Path("/proc/self/mountinfo").read_text().splitlines()]
+    except OSError: return None
+    found = []
+    for left, right in (m for m in mounts if len(m) == 2):
+        point, (fstype, _, options) = Path(left.split()[4]), (right.split() + ["", ""])[:3]
+        if fstype == "cgroup" and "pids" in options.split(","): found.append((point, 1))
+        if fstype == "cgroup2": found.append((point, 2))
+    for point, version in found:
+        base = point / "ftcourse-grading"
+        try:
+            if version == 2:
+                if "pids" not in (point / "cgroup.controllers").read_text().split(): continue
+                if "pids" not in (point / "cgroup.subtree_control").read_text().split():
+                    (point / "cgroup.subtree_control").write_text("+pids")
+            base.mkdir(exist_ok=True)
+            if version == 2: (base / "cgroup.subtree_control").write_text("+pids")
+            probe = base / f"probe-{os.getpid()}-{threading.get_ident()}"
+            probe.mkdir(); (probe / "pids.max").write_text("1"); probe.rmdir()
+            return base
+        except OSError: continue
+    return None
+
+def process_cap_method(mode: str) -> str:
+    """How the process cap holds here: 'rlimit' (RLIMIT_NPROC, set in the kernel before student code runs: it counts the
+    processes of the sandbox's own user namespace) or, for root, whom RLIMIT_NPROC exempts, 'cgroup' (a pids cgroup per
+    job). Raises `GradingUnavailable` when neither can hold."""
+    if os.geteuid() != 0: return "rlimit"
+    if _pids_cgroup_base() is not None: return "cgroup"
+    raise GradingUnavailable("cannot cap the processes of a submission: the grader runs as root, whom RLIMIT_NPROC "
+                             "does not limit, and no pids cgroup is writable here; run `ftcourse grade` as an ordinary "
+                             f"user{' (in a container: --user 1000)' if mode == 'audit' else ''}, or give it a pids cgroup")
+
+def _nproc_base(mode: str) -> int:
+    """What RLIMIT_NPROC must allow on top of the cap: 0 where the kernel counts a user namespace's processes apart
+    (bwrap on Linux >= 5.14), else every thread this user has now (audit mode, older kernels: one count per user)."""
+    release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+    if os.geteuid() == 0 or (mode == "bwrap" and release >= (5, 14)): return 0
+    uid, n = str(os.getuid()), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try: fields = dict(l.split(":", 1) for l in status.read_text().splitlines() if ":" in l)
+        except OSError: continue
+        if fields.get("Uid", "").split()[:1] == [uid]: n += int(fields.get("Threads", "1"))
+    return n
 
 # %% ../nbs/tool_grading.ipynb #b2a4003f
 def install_audit_hook(hide, keep=()):
@@ -595,9 +679,10 @@ def run_sandboxed_kernel(spec_file, argv) -> None:
     try: os.setpgid(0, 0)  # a process group of its own: an interrupt (see below) reaches the kernel and its children, not bwrap
     except PermissionError: pass  # already the leader of its session (audit mode), so of its group
     mem = 2 * spec.memory_mb * 2**20  # RLIMIT_DATA counts reserved memory too: twice the limit; RSS is watched
+    nproc = spec.max_processes + int(os.environ.pop(NPROC_BASE_ENV, "0") or 0)   # threads count too
     for lim, soft, hard in ((resource.RLIMIT_DATA, mem, mem), (resource.RLIMIT_CPU, spec.cpu_s, spec.cpu_s + 5),
                             (resource.RLIMIT_FSIZE, spec.fsize_mb * 2**20, spec.fsize_mb * 2**20),
-                            (resource.RLIMIT_CORE, 0, 0)):
+                            (resource.RLIMIT_NPROC, nproc, nproc), (resource.RLIMIT_CORE, 0, 0)):
         old = resource.getrlimit(lim)[1]
         if old != resource.RLIM_INFINITY: soft, hard = min(soft, old), min(hard, old)
         resource.setrlimit(lim, (soft, hard))
@@ -629,7 +714,10 @@ def sandbox_kernel_manager():
             spec = SandboxSpec.load(spec_file)
             cmd = [sys.executable, "-m", "ftcourse.grading", "kernel", spec_file, "--", "-f", self.connection_file]
             if spec.mode == "bwrap": cmd = bwrap_command(spec, cmd)
-            kw.update(cwd=spec.work, env=dict(spec.env))
+            env = {**spec.env, NPROC_BASE_ENV: str(_nproc_base(spec.mode))}
+            if os.environ.get(PIDS_CGROUP_ENV):   # root: the job's pids cgroup, joined before anything of the kernel runs
+                cmd = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', os.environ[PIDS_CGROUP_ENV], *cmd]
+            kw.update(cwd=spec.work, env=env)
             return await super()._async_launch_kernel(cmd, **kw)
 
         async def _async_interrupt_kernel(self):
@@ -754,6 +842,8 @@ def grade_in_worker(job_file) -> dict:
     # Feedback shows the student their outputs and points, not the hidden tests (sources nor outputs).
     cfg.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, _scrubber(hidden), CSSHTMLHeaderPreprocessor]
     api = _api(cfg)
+    for nb in sorted((root / "submitted" / s / a).glob("*.ipynb")):  # a copy beside the kernel, in the box
+        if job.get("work"): shutil.copy(nb, Path(job["work"]) / nb.name)
     t0 = time.perf_counter()
     res = api.autograde(a, s, force=True, create=True)
     result = {"autograde_ok": bool(res["success"]), "log": (res.get("log") or "")[-4000:],
@@ -773,10 +863,16 @@ def grade_in_worker(job_file) -> dict:
 
 # %% ../nbs/tool_grading.ipynb #a8c7f447
 _SEVERITY = ["grader_error", "empty", "invalid_notebook", "too_large", "wrong_assignment", "kernel_died",
-             "memory_limit", "timeout", "tests_tampered", "errors", "missing", "ok"]
+             "process_limit", "disk_limit", "memory_limit", "timeout", "tests_tampered", "errors", "missing", "ok"]
+_STOPPED = {"memory": ("memory_limit", "the submission went over the memory limit and was stopped"),
+            "processes": ("process_limit", "too many processes: limit {max_processes} (threads included); the submission was stopped"),
+            "disk": ("disk_limit", "wrote more than {disk_mb} MB (its folders, /tmp and /dev/shm together); the submission was stopped"),
+            "files": ("disk_limit", f"created more than {MAX_BOX_FILES} files; the submission was stopped")}
 
-def summarize(result: dict, checks: dict, killed: str | None, timeout: float, cell_timeout: float) -> tuple:
+def summarize(result: dict, checks: dict, killed: str | None, timeout: float, cell_timeout: float,
+              limits: Limits | None = None) -> tuple:
     "Status and reason of one student from the worker `result`, the pre-checks and the kill cause (if any)."
+    limits = limits or Limits()
     statuses, reasons = [], []
     for nb, chk in sorted(checks.items()):
         if chk["status"]: statuses.append(chk["status"]); reasons.append(f"{nb}: {chk['reason']}")
@@ -784,11 +880,12 @@ def summarize(result: dict, checks: dict, killed: str | None, timeout: float, ce
         if any("test cell" in n for n in chk.get("notes", [])): statuses.append("tests_tampered")
     if killed == "timeout":
         statuses.append("timeout"); reasons.append(f"the submission ran longer than {timeout:.0f} s and was stopped")
-    elif killed == "memory":
-        statuses.append("memory_limit"); reasons.append("the submission went over the memory limit and was stopped")
+    elif killed in _STOPPED:
+        statuses.append(_STOPPED[killed][0])
+        reasons.append(_STOPPED[killed][1].format(max_processes=limits.max_processes, disk_mb=limits.disk_mb))
     elif killed:
         statuses.append("grader_error"); reasons.append(killed)
-    if result:
+    if "autograde_ok" in result:
         text = result.get("error", "") + result.get("log", "")
         if not result.get("autograde_ok"):
             if "DeadKernel" in text or "Kernel died" in text or "kernel died" in text.lower():
@@ -807,6 +904,11 @@ def summarize(result: dict, checks: dict, killed: str | None, timeout: float, ce
                     statuses.append("timeout"); reasons.append(f"{nb}/{cell}: ran longer than the {cell_timeout:.0f} s cell limit")
                 elif "MemoryError" in ename:
                     statuses.append("memory_limit"); reasons.append(f"{nb}/{cell}: {ename} (memory limit)")
+                elif "No space left on device" in evalue:
+                    statuses.append("disk_limit"); reasons.append(f"{nb}/{cell}: {ename}: wrote more than {limits.disk_mb} MB")
+                elif "can't start new thread" in evalue:
+                    statuses.append("process_limit")
+                    reasons.append(f"{nb}/{cell}: {ename}: too many processes: limit {limits.max_processes}")
                 else:
                     statuses.append("errors"); reasons.append(f"{nb}/{cell}: {ename}: {evalue}".strip())
     status = min(statuses or ["ok"], key=_SEVERITY.index)
@@ -884,28 +986,120 @@ def _kill_tree(pid: int):
         except psutil.Error: pass
     psutil.wait_procs(procs, timeout=10)
 
-def run_worker(job_file, timeout: float, memory_mb: int, log_file, spec_file=None) -> str | None:
-    "Run the worker for `job_file` in its own session; kill its process tree on timeout or memory. Returns the kill cause."
+def _job_cgroup(name: str, max_processes: int) -> Path | None:
+    "Root: make a job's pids cgroup, capped at `max_processes` (its kernel joins it); None where RLIMIT_NPROC is the cap."
+    for _ in range(3):   # another run may remove the shared folder between our look and our mkdir
+        base = _pids_cgroup_base() if os.geteuid() == 0 else None
+        if base is None: return None
+        try:
+            (base / name).mkdir(); (base / name / "pids.max").write_text(str(max_processes))
+            return base / name
+        except FileNotFoundError: continue
+    raise GradingUnavailable(f"cannot make a pids cgroup in {base}")
+
+def _cgroup_hit(cgroup) -> bool:
+    "Whether a fork in `cgroup` failed on its pids.max."
+    try: events = dict(l.split() for l in (Path(cgroup) / "pids.events").read_text().splitlines() if l.strip())
+    except (OSError, ValueError): return False
+    return int(events.get("max", 0)) > 0
+
+def _remove_cgroup(cgroup):
+    "Kill whatever is left in `cgroup`, remove it, and the shared folder above it when that is empty."
+    import signal
+    cgroup = Path(cgroup)
+    for _ in range(100):
+        try: pids = [int(p) for p in (cgroup / "cgroup.procs").read_text().split()]
+        except OSError: break
+        for pid in pids:
+            try: os.kill(pid, signal.SIGKILL)
+            except OSError: pass
+        try: cgroup.rmdir(); break
+        except OSError: time.sleep(0.1)
+    try: cgroup.parent.rmdir()
+    except OSError: pass   # another job's cgroup is in it
+
+def _box_usage(procs, spec: SandboxSpec) -> tuple:
+    "(MiB, files) in a job's box: its tmpfs as the worker's mount namespace shows it (bwrap mode), or its folder (audit)."
+    if spec.mode == "bwrap":
+        host = os.stat(spec.box).st_dev
+        for q in procs:
+            where = f"/proc/{q.pid}/root{spec.box}"
+            try:
+                if os.stat(where).st_dev == host: continue   # a process outside the namespace (bwrap's monitor)
+                st = os.statvfs(where)
+            except OSError: continue
+            return (st.f_blocks - st.f_bfree) * st.f_frsize / 2**20, st.f_files - st.f_ffree
+        return 0.0, 0
+    size = files = 0
+    for folder, dirs, names in os.walk(spec.box):
+        for name in dirs + names:
+            try: size += os.lstat(os.path.join(folder, name)).st_blocks * 512
+            except OSError: pass
+        files += len(dirs) + len(names)
+        if files > MAX_BOX_FILES: break
+    return size / 2**20, files
+
+def _sandbox_tasks(procs, mode: str) -> int:
+    "Processes and threads of the kernel(s) among `procs` and their children: what RLIMIT_NPROC counts (bwrap's init too)."
     import psutil
+    found = {}   # pid -> process: the kernel's tree once (a process it forked has the kernel's command line too)
+    for q in procs:
+        try:
+            if q.pid not in found and q.cmdline()[1:4] == ["-m", "ftcourse.grading", "kernel"]:
+                found.update((p.pid, p) for p in [q] + q.children(recursive=True))
+        except psutil.Error: pass
+    n = 0
+    for p in found.values():
+        try: n += p.num_threads()
+        except psutil.Error: pass
+    return n + (mode == "bwrap" and bool(found))
+
+def _over_limit(ps, spec: SandboxSpec, limits: Limits, cgroup, peak: dict) -> str | None:
+    "One look at a job's process tree `ps`: the first limit it passed ('processes', 'disk', 'files', 'memory') or None; updates `peak`."
+    import psutil
+    try: procs = [ps] + ps.children(recursive=True)
+    except psutil.Error: return None
+    tasks = _sandbox_tasks(procs, spec.mode)
+    disk_mb, files = _box_usage(procs, spec)
+    memory_mb = _tree_rss_mb(ps) + (disk_mb if spec.mode == "bwrap" else 0)   # a tmpfs is memory
+    for key, value in (("tasks", tasks), ("disk_mb", disk_mb), ("files", files), ("memory_mb", memory_mb)):
+        peak[key] = max(peak.get(key, 0), round(value, 1))
+    if _cgroup_hit(cgroup) if cgroup else tasks >= limits.max_processes: return "processes"
+    if disk_mb >= limits.disk_mb - 1: return "disk"   # full: the next write fails (bwrap), or over (audit)
+    if files > MAX_BOX_FILES: return "files"
+    if memory_mb > limits.memory_mb + 1536: return "memory"
+    return None
+
+def run_worker(job_file, limits: Limits, log_file, spec_file=None) -> tuple:
+    """Run the worker for `job_file` in its own session (in bwrap mode in its box's tmpfs: `boxed_command`) and stop its
+    whole process tree at the first limit it passes. Returns (the cause or None, the peak usage seen)."""
+    import psutil, uuid
     _scripts_on_path()
     spec_file = Path(spec_file or Path(job_file).with_name("sandbox.json"))
-    env = {**os.environ, SANDBOX_ENV: str(spec_file), "JUPYTER_RUNTIME_DIR": str(SandboxSpec.load(spec_file).rt),
-           "PYTHONWARNINGS": "ignore"}
-    with open(log_file, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ftcourse.grading", "worker", str(job_file)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-        ps, start, cause = psutil.Process(proc.pid), time.monotonic(), None
-        while proc.poll() is None:
-            if time.monotonic() - start > timeout: cause = "timeout"
-            elif _tree_rss_mb(ps) > memory_mb + 1536: cause = "memory"
-            if cause: _kill_tree(proc.pid); proc.wait(); break
-            time.sleep(0.5)
-        _kill_tree(proc.pid)  # leftovers (a kernel in its own session) go too
-    return cause
+    spec = SandboxSpec.load(spec_file)
+    env = {**os.environ, SANDBOX_ENV: str(spec_file), "JUPYTER_RUNTIME_DIR": spec.rt, "PYTHONWARNINGS": "ignore"}
+    cgroup = _job_cgroup(f"{os.getpid()}-{uuid.uuid4().hex[:12]}", limits.max_processes)
+    if cgroup: env[PIDS_CGROUP_ENV] = str(cgroup)
+    cause, peak = None, {}
+    try:
+        with open(log_file, "ab") as log:
+            proc = subprocess.Popen(boxed_command(spec, [sys.executable, "-m", "ftcourse.grading", "worker", str(job_file)]),
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                    start_new_session=True)
+            ps, start = psutil.Process(proc.pid), time.monotonic()
+            while proc.poll() is None:
+                cause = "timeout" if time.monotonic() - start > limits.timeout else _over_limit(ps, spec, limits, cgroup, peak)
+                if cause: break
+                time.sleep(0.5)
+            _kill_tree(proc.pid); proc.wait()
+        if cgroup and (cgroup / "pids.peak").exists():   # exact, where the kernel keeps it (Linux >= 6.1)
+            peak["tasks"] = max(peak.get("tasks", 0), int((cgroup / "pids.peak").read_text()))
+    finally:
+        if cgroup: _remove_cgroup(cgroup)   # and whatever was left in it
+    return cause, peak
 
 # %% ../nbs/tool_grading.ipynb #f00de3c3
-GRADER_VERSION = 2  # part of every result's key: a grader that writes different feedback grades again
+GRADER_VERSION = 3  # part of every result's key: a grader that writes different feedback grades again
 
 @dataclass(frozen=True)
 class GradingRun:
@@ -920,7 +1114,8 @@ class GradingRun:
     def key(self, files: dict) -> str:
         "The key of one student's outcome: the assignment, the limits, the grader version and the submitted files."
         lim = self.limits
-        h = hashlib.sha256(f"{self.info.version}|{lim.timeout}|{lim.memory_mb}|{lim.cell_timeout}|{GRADER_VERSION}".encode())
+        h = hashlib.sha256(f"{self.info.version}|{lim.timeout}|{lim.memory_mb}|{lim.cell_timeout}|{lim.max_processes}|"
+                           f"{lim.disk_mb}|{GRADER_VERSION}".encode())
         for nb in sorted(files, key=str):
             for p in files[nb]: h.update(str(nb).encode()); h.update(Path(p).read_bytes())
         return h.hexdigest()[:24]
@@ -961,18 +1156,16 @@ def run_job(run: GradingRun, student: str, chosen: Chosen, job_dir, spec: Sandbo
     submitted = course / "submitted" / student / run.info.assignment
     submitted.mkdir(parents=True, exist_ok=True)
     shutil.copy(run.info.db, course / "gradebook.db")
-    for name, nb in chosen.notebooks.items():
-        nbformat.write(nb, submitted / f"{name}.ipynb")
-        shutil.copy(submitted / f"{name}.ipynb", Path(spec.work) / f"{name}.ipynb")
-    spec_file = spec.save(Path(spec.rt) / "sandbox.json")
+    for name, nb in chosen.notebooks.items(): nbformat.write(nb, submitted / f"{name}.ipynb")
     job = {"root": str(course), "course_dir": str(run.info.course_dir), "assignment": run.info.assignment,
            "student": student, "cell_timeout": int(run.limits.cell_timeout), "result": str(job_dir / "result.json"),
-           "hidden": sorted(run.info.hidden)}
+           "hidden": sorted(run.info.hidden), "work": spec.work}
     (job_dir / "job.json").write_text(json.dumps(job))
-    killed = run_worker(job_dir / "job.json", run.limits.timeout, run.limits.memory_mb, job_dir / "worker.log", spec_file)
+    killed, usage = run_worker(job_dir / "job.json", run.limits, job_dir / "worker.log", spec.file)
     result = {}
     if (job_dir / "result.json").exists(): result = json.loads((job_dir / "result.json").read_text())
-    elif not killed:
+    result["usage"] = usage
+    if not killed and "autograde_ok" not in result:
         log = (job_dir / "worker.log").read_text(errors="replace")[-1500:]
         killed = f"the grading worker failed: {log.strip()}"
     return result, killed
@@ -980,7 +1173,7 @@ def run_job(run: GradingRun, student: str, chosen: Chosen, job_dir, spec: Sandbo
 def collect_feedback(run: GradingRun, student: str, chosen: Chosen, result: dict, killed) -> dict:
     "Step 4: copy the student's feedback to `out`/feedback/<student> and make the saved result (scores, status, reason)."
     info = run.info
-    status, reason = summarize(result, chosen.checks, killed, run.limits.timeout, run.limits.cell_timeout)
+    status, reason = summarize(result, chosen.checks, killed, run.limits.timeout, run.limits.cell_timeout, run.limits)
     scores = {f"{n}:{g}": (result.get("scores", {}).get(f"{n}:{g}") or 0.0) for n, g, _ in info.questions}
     fb_dir = run.out / "feedback" / student
     shutil.rmtree(fb_dir, ignore_errors=True)
@@ -991,7 +1184,8 @@ def collect_feedback(run: GradingRun, student: str, chosen: Chosen, result: dict
     return {"student": student, "assignment": info.assignment, "scores": scores,
             "total": round(sum(scores.values()), 4), "status": status, "reason": scrub_text(reason, info.hidden),
             "files": sorted(p.name for p in chosen.used), "feedback": feedback,
-            "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": result.get("seconds")}
+            "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": result.get("seconds"),
+            "usage": result.get("usage", {})}
 
 def grade_student(run: GradingRun, student: str, files: dict, k: int = 0) -> dict:
     "Grade one student's files (job number `k` of the run): choose, sandbox, run, collect. Returns the saved result."
@@ -1022,14 +1216,16 @@ def _failed_row(student, assignment, files, e) -> dict:
 
 def grade_assignment(assignment: str, submissions, course_dir="exercises", jobs: int = 1, timeout: float = 600,
                      memory_mb: int = 4096, out=None, cell_timeout: float | None = None, progress: bool = True,
-                     extra_hide=()) -> list:
-    "Grade every submission in `submissions` for `assignment`; write gradebook.csv and feedback to `out`. Returns the rows."
+                     extra_hide=(), max_processes: int | None = None, disk_mb: int | None = None) -> list:
+    """Grade every submission in `submissions` for `assignment`; write gradebook.csv and feedback to `out`. Returns the
+    rows. `max_processes` and `disk_mb` default to `Limits`'."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
     require_grading_extra()
     course_dir = Path(course_dir).resolve(); submissions = Path(submissions).resolve()
     out = Path(out or course_dir / "grades" / assignment).resolve()
-    limits = Limits.for_course(course_dir, timeout, memory_mb, jobs, cell_timeout)
+    limits = Limits.for_course(course_dir, timeout, memory_mb, jobs, cell_timeout, max_processes, disk_mb)
     mode = sandbox_mode()
+    process_cap_method(mode)   # or say, in one line, why processes cannot be capped here
     (out / "results").mkdir(parents=True, exist_ok=True)
     _prepare_shared_cache()
     scratch = Path(tempfile.mkdtemp(prefix="ftcourse-grade-")).resolve()
@@ -1089,7 +1285,8 @@ def _fail(message: str) -> int:
     print(f"ftcourse grade: {' '.join(str(message).split())}", file=sys.stderr)
     return 2
 
-def grade_cli(assignment, submissions, course_dir="exercises", jobs=1, timeout=600, memory_mb=4096, out=None) -> int:
+def grade_cli(assignment, submissions, course_dir="exercises", jobs=1, timeout=600, memory_mb=4096, out=None,
+              max_processes=None, disk_mb=None) -> int:
     "`ftcourse grade`: grade a folder of submissions, print one line per student; 0 when grading ran, 2 (one line on stderr) when it could not."
     import warnings
     course_dir = Path(course_dir)
@@ -1104,7 +1301,8 @@ def grade_cli(assignment, submissions, course_dir="exercises", jobs=1, timeout=6
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rows = grade_assignment(assignment, submissions, course_dir, jobs=jobs, timeout=timeout,
-                                    memory_mb=memory_mb, out=out, progress=sys.stderr.isatty())
+                                    memory_mb=memory_mb, out=out, progress=sys.stderr.isatty(),
+                                    max_processes=max_processes, disk_mb=disk_mb)
     except (GradingUnavailable, ValueError) as e: return _fail(e)
     except KeyboardInterrupt:
         return _fail("interrupted; the students graded so far are saved: run the same command again to finish")
@@ -1118,7 +1316,9 @@ def grade_cli(assignment, submissions, course_dir="exercises", jobs=1, timeout=6
     width = max([len(r["student"]) for r in rows] + [7])
     for r in rows:
         print(f"{r['student']:<{width}}  {r['total']:>6g}  {r['status']:<16} {r['reason'][:100]}")
-    print(f"\n{len(rows)} students graded in {time.perf_counter() - start:.0f} s (sandbox: {sandbox_mode()}).")
+    mode = sandbox_mode()
+    print(f"\n{len(rows)} students graded in {time.perf_counter() - start:.0f} s (sandbox: {mode}, "
+          f"processes capped by {'a pids cgroup' if process_cap_method(mode) == 'cgroup' else 'RLIMIT_NPROC'}).")
     print(f"Gradebook: {(out / 'gradebook.csv').resolve()}\nFeedback:  {(out / 'feedback').resolve()}")
     return 0
 

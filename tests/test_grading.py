@@ -3,9 +3,16 @@ normally, re-running is safe, every assignment's untouched student version score
 solutions whose needs differ score full marks (SOLUTIONS_IN_THE_SANDBOX). The crafted submissions target the
 quick 00_warmup assignment and share one grading run. (The sandbox, what students get back and the command
 line: tests/test_grading_sandbox.py.)"""
+import contextlib
 import copy
 import csv
+import json
+import os
 import shutil
+import subprocess
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -22,6 +29,7 @@ COURSE = ROOT / "exercises"
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 HIDDEN_LINE = "frozen = nn.Linear(3, 3).requires_grad_(False)"  # a hidden test of 00_warmup
 TIMEOUT, CELL_TIMEOUT, MEMORY_MB = 120, 15, 2048  # per submission: room for two 15 s cell timeouts on a loaded machine
+MAX_PROCESSES, DISK_MB = 64, 256   # 00_warmup's solution needs 16 processes and threads and 0.1 MB (measured)
 
 
 def _read_csv(path):
@@ -53,7 +61,7 @@ def _student(warmup, **cells):
 
 @pytest.fixture(scope="module")
 def crafted(warmup, tmp_path_factory):
-    "One grading run of a folder of crafted submissions (LMS-style names); returns (folder, out, gradebook rows)."
+    "One grading run of a folder of crafted submissions (LMS-style names); returns (folder, out, gradebook rows, what _watching saw)."
     info, solutions = warmup
     subs, out = tmp_path_factory.mktemp("subs"), tmp_path_factory.mktemp("grades")
     write = lambda nb, name: nbformat.write(nb, subs / name)
@@ -84,9 +92,50 @@ def crafted(warmup, tmp_path_factory):
           "network_15_warmup.ipynb")
     write(_student(warmup, q2_solution=solutions["q2_solution"] + "\nprint('x' * 50_000_000)\n"
                                         "for i in range(100_000): print(i)"), "huge_16_warmup.ipynb")
-    rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=out,
-                            cell_timeout=CELL_TIMEOUT, progress=False)
-    return subs, out, rows
+    # A fork bomb (every process forks again, and again when a fork fails) and a disk filler (80 files of 50 MB in its
+    # working folder and /tmp: 4 GB without a quota).
+    write(_student(warmup, q2_solution="import os\nwhile True:\n    try: os.fork()\n    except OSError: pass"),
+          "forkbomb_17_warmup.ipynb")
+    write(_student(warmup, q2_solution="for i in range(80):\n    with open(f'/tmp/f{i}' if i % 2 else f'f{i}', 'wb') as f:\n"
+                                       "        f.write(b'x' * 50 * 2**20)"), "filler_18_warmup.ipynb")
+    with _watching() as seen:
+        rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=out,
+                                cell_timeout=CELL_TIMEOUT, progress=False, max_processes=MAX_PROCESSES, disk_mb=DISK_MB)
+    return subs, out, rows, seen
+
+
+@contextlib.contextmanager
+def _watching():
+    """While grading runs: how long starting a program takes (is the machine responsive?), how many processes this test
+    has below it, and the scratch folders grading makes; after it, what is left of them (processes, folders, cgroups)."""
+    import psutil
+    seen = {"spawn_s": 0.0, "processes": 0, "scratch": []}
+    real_mkdtemp, done = tempfile.mkdtemp, threading.Event()
+
+    def mkdtemp(*args, **kwargs):
+        path = real_mkdtemp(*args, **kwargs)
+        if "ftcourse-grade-" in str(kwargs.get("prefix", "")): seen["scratch"].append(path)
+        return path
+
+    def sample():
+        me = psutil.Process()
+        while not done.wait(0.25):
+            t = time.perf_counter(); subprocess.run(["true"])
+            seen["spawn_s"] = max(seen["spawn_s"], time.perf_counter() - t)
+            try: seen["processes"] = max(seen["processes"], len(me.children(recursive=True)))
+            except psutil.Error: pass
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "mkdtemp", mkdtemp)
+        watcher.start()
+        try: yield seen
+        finally: done.set(); watcher.join()
+    seen["left"] = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
+                    if any(d in " ".join(p.info["cmdline"] or []) for d in seen["scratch"])]
+    seen["left"] += [d for d in seen["scratch"] if Path(d).exists()]
+    for pattern in (f"ftcourse-grading/{os.getpid()}-*", f"*/ftcourse-grading/{os.getpid()}-*"):   # v2, v1 (root only)
+        seen["left"] += [str(p) for p in Path("/sys/fs/cgroup").glob(pattern)]
 
 
 def test_file_names_map_to_students():
@@ -118,13 +167,28 @@ def test_limits_are_one_frozen_object():
     assert (limits.timeout, limits.cell_timeout, limits.jobs) == (120, 120, 2)  # the course's 300 s per cell, capped
     with pytest.raises(AttributeError): limits.jobs = 3   # FrozenInstanceError is an AttributeError
     with pytest.raises(ValueError, match="jobs must be positive"): Limits(jobs=0)
+    assert (Limits.for_course(COURSE, max_processes=7, disk_mb=9).max_processes, limits.disk_mb) == (7, Limits().disk_mb)
+
+
+def test_caps_on_the_command_line(tmp_path, capsys):
+    "`ftcourse grade --max-processes N --disk-mb N` reach the limits; their help states the defaults; a bad one is one line."
+    from ftcourse.cli import build_parser, main
+    from ftcourse.grading import grade_cli
+    args = build_parser().parse_args(["grade", "00_warmup", "subs", "--max-processes", "7", "--disk-mb", "9"])
+    assert (args.max_processes, args.disk_mb) == (7, 9)
+    with pytest.raises(SystemExit): main(["grade", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 256, or 4 per kernel thread where more)" in text and Limits(jobs=10**6).max_processes == 256, text
+    assert f"(default: {Limits().disk_mb})" in text, text
+    assert grade_cli("00_warmup", tmp_path, COURSE, disk_mb=0) == 2
+    assert capsys.readouterr().err == "ftcourse grade: disk_mb must be positive (got 0)\n"
 
 
 @pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_every_submission_gets_a_row(crafted):
-    subs, out, rows = crafted
+    subs, out, rows, _ = crafted
     book = _read_csv(out / "gradebook.csv")
-    assert len(book) == 16 == len(rows)
+    assert len(book) == 18 == len(rows)
     assert set(book["good_1"]) >= {"student", "q1_tests", "q2_tests", "total", "max_total", "status", "reason"}
     assert all(r["status"] != "grader_error" for r in book.values()), {s: r["reason"] for s, r in book.items()}
 
@@ -146,15 +210,31 @@ def test_every_submission_gets_a_row(crafted):
     ("wrong_13_transfer_learning", 0, "wrong_assignment", "00_warmup"),  # no notebook name in it: the whole name
     ("network_15", 1, "errors", "Error"),
     ("huge_16", 3, "ok", ""),
+    ("forkbomb_17", 0, "process_limit", f"too many processes: limit {MAX_PROCESSES}"),   # stopped: no points
+    ("filler_18", 0, "disk_limit", f"wrote more than {DISK_MB} MB"),
 ])
 def test_crafted_submission(crafted, student, total, status, words):
-    _, out, _ = crafted
+    _, out, _, _ = crafted
     row = _read_csv(out / "gradebook.csv")[student]
     assert (float(row["total"]), row["status"]) == (total, status), row["reason"]
     assert words in row["reason"]
     assert float(row["q1_tests"]) + float(row["q2_tests"]) == float(row["total"])
     if student == "stubborn_6":   # q1's point is kept; q2's tests waited for no time limit behind the stuck cell
         assert "warmup: not run: the kernel ignored the interrupt after q2_solution timed out" in row["reason"], row["reason"]
+
+
+@pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
+def test_fork_bomb_and_disk_filler_are_capped(crafted):
+    """The caps hold (at most MAX_PROCESSES processes and threads, at most DISK_MB written), the machine stays
+    responsive, the other students of the same run are graded as usual (test_crafted_submission), and nothing is
+    left behind: no process, no scratch folder, no cgroup."""
+    _, out, _, seen = crafted
+    usage = {s: json.loads((out / "results" / f"{s}.json").read_text())["usage"] for s in ("forkbomb_17", "filler_18")}
+    assert usage["forkbomb_17"]["tasks"] <= MAX_PROCESSES + 1, usage   # + bwrap's init, which RLIMIT_NPROC counts
+    assert DISK_MB - 2 <= usage["filler_18"]["disk_mb"] <= DISK_MB, usage   # it filled the quota, and no more
+    assert seen["processes"] <= 2 * MAX_PROCESSES + 40, seen   # two jobs, each capped, and the grader's own
+    assert seen["spawn_s"] < 5, seen   # starting a program never waited long (a fork bomb left unchecked: minutes)
+    assert seen["scratch"] and not seen["left"], seen["left"]
 
 
 @pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
@@ -206,7 +286,7 @@ def test_tampered_tests_are_the_originals(crafted):
 
 @pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_student_code_cannot_read_instructor_or_other_students_files(crafted):
-    subs, out, _ = crafted
+    subs, out, _, _ = crafted
     row = _read_csv(out / "gradebook.csv")["snoop_14"]
     assert float(row["total"]) == 3 and row["status"] == "errors"  # q2's cell raised after defining its function
     html = (out / "feedback" / "snoop_14" / "warmup.html").read_text()
@@ -216,7 +296,7 @@ def test_student_code_cannot_read_instructor_or_other_students_files(crafted):
 
 @pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_feedback_is_written_and_small(crafted):
-    _, out, rows = crafted
+    _, out, rows, _ = crafted
     for r in rows:
         if r["status"] in ("ok", "errors", "timeout", "memory_limit", "tests_tampered"):
             assert (out / "feedback" / r["student"] / "warmup.html").exists(), r["student"]
@@ -228,25 +308,26 @@ def test_feedback_is_written_and_small(crafted):
 @pytest.mark.notebook   # grades crafted submissions (executes them): left out of `make unit`
 def test_rerun_is_safe_and_incremental(crafted, warmup, tmp_path):
     "Re-running grades nothing twice and loses nothing; a new or changed submission is (re)graded alone."
-    subs, out, _ = crafted
+    subs, out, _, _ = crafted
     before = (out / "gradebook.csv").read_text()
     from ftcourse.cli import main
     argv = ["grade", "00_warmup", str(subs), "--course-dir", str(COURSE), "--jobs", "2",
-            "--timeout", str(TIMEOUT), "--memory-mb", str(MEMORY_MB), "--out", str(out)]
+            "--timeout", str(TIMEOUT), "--memory-mb", str(MEMORY_MB), "--max-processes", str(MAX_PROCESSES),
+            "--disk-mb", str(DISK_MB), "--out", str(out)]
     # the CLI uses the course's cell timeout; keep this test's by passing through grade_assignment instead
     rows = grade_assignment("00_warmup", subs, COURSE, jobs=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, out=out,
-                            cell_timeout=CELL_TIMEOUT, progress=False)
-    assert (out / "gradebook.csv").read_text() == before and len(rows) == 16
+                            cell_timeout=CELL_TIMEOUT, progress=False, max_processes=MAX_PROCESSES, disk_mb=DISK_MB)
+    assert (out / "gradebook.csv").read_text() == before and len(rows) == 18
     # a corrected resubmission and a new student
     nbformat.write(_student(warmup), subs / "untouched_2_warmup.ipynb")
-    nbformat.write(_student(warmup), subs / "late_17_warmup.ipynb")
+    nbformat.write(_student(warmup), subs / "late_19_warmup.ipynb")
     mid = tmp_path / "mid"
     shutil.copytree(subs, mid)
     for p in mid.iterdir():
-        if not p.name.startswith(("untouched_2", "late_17")): p.unlink()
+        if not p.name.startswith(("untouched_2", "late_19")): p.unlink()
     assert main(argv[:2] + [str(mid)] + argv[3:]) == 0  # only the two changed students are graded
     book = _read_csv(out / "gradebook.csv")
-    assert len(book) == 17 and float(book["untouched_2"]["total"]) == 3 and float(book["late_17"]["total"]) == 3
+    assert len(book) == 19 and float(book["untouched_2"]["total"]) == 3 and float(book["late_19"]["total"]) == 3
     old = _read_csv_text(before)
     for s in old:
         if s != "untouched_2": assert book[s] == old[s]

@@ -277,3 +277,46 @@ def test_memory_of_forked_processes_counts_shared_pages_once():
         assert 300 <= measured < 500, f"300 MB shared by 4 processes measured as {measured:.0f} MiB (sum of RSS {rss:.0f})"
     finally:
         p.wait()
+
+
+def test_the_box_is_one_tmpfs_of_the_disk_quota(tmp_path):
+    """In bwrap mode everything student code can write (its working folder, home, /tmp, /dev/shm) is one tmpfs of
+    `disk_mb`: writing past it fails with ENOSPC, wherever it writes, and nothing of it reaches the host's disk."""
+    from ftcourse.grading import Limits, boxed_command, bwrap_command, prepare_sandbox, sandbox_mode
+    if sandbox_mode() != "bwrap": pytest.skip("the tmpfs is bwrap mode's (audit mode watches the box's size)")
+    spec = prepare_sandbox(tmp_path / "job", Limits(disk_mb=20), "bwrap")
+    code = ("import os\nfor i, where in enumerate(['/tmp', '/dev/shm', os.getcwd(), os.environ['HOME']]):\n"
+            "    try:\n        with open(f'{where}/f{i}', 'wb') as f: f.write(b'x' * 8 * 2**20)\n        print('wrote')\n"
+            "    except OSError as e: print('refused', e.errno)")
+    res = subprocess.run(boxed_command(spec, bwrap_command(spec, [sys.executable, "-c", code])), env=spec.env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.stdout.splitlines() == ["wrote", "wrote", "refused 28", "refused 28"], res.stdout + res.stderr[-2000:]
+    assert not [p for p in Path(spec.box).rglob("*") if p.is_file()]   # the host's box folder stayed empty
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists("/usr/bin/python3"),
+                    reason="needs root, to run the sandboxes as another user")
+def test_the_process_count_is_per_user_namespace():
+    """Why RLIMIT_NPROC set inside a kernel's sandbox is that submission's cap alone, with no uid of its own: Linux
+    (>= 5.14) counts the processes of a user namespace apart. A sandbox capped at 12 still forks 9 children while
+    another sandbox of the same user holds 20; without a namespace of its own the same user could fork none."""
+    from ftcourse.grading import bwrap_path
+    fork = ("import os, resource, sys, time\ncap, n = int(sys.argv[1]), int(sys.argv[2])\n"
+            "if cap: resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))\nkids = 0\nfor _ in range(n):\n"
+            "    try: pid = os.fork()\n    except OSError: break\n    if pid == 0: time.sleep(60); os._exit(0)\n"
+            "    kids += 1\nprint(kids, flush=True)\nos.waitpid(-1, 0)")
+    user = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    sandbox = [bwrap_path(), "--unshare-user", "--unshare-pid", "--uid", "1000", "--die-with-parent", "--ro-bind", "/", "/",
+               "--proc", "/proc", "--dev", "/dev"]
+    run = lambda cmd, **kw: subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    started = [run([*user, *sandbox, "/usr/bin/python3", "-c", fork, "0", "20"])]
+    try:
+        assert started[0].stdout.readline().strip() == "20"   # the holder: 20 children sleeping
+        started.append(run([*user, *sandbox, "/usr/bin/python3", "-c", fork, "12", "40"]))
+        capped = started[-1].stdout.readline()
+        started.append(run([*user, "/usr/bin/python3", "-c", fork, "12", "40"]))
+        shared = started[-1].stdout.readline()
+    finally:
+        for p in started: os.killpg(p.pid, 9); p.wait()
+    assert 9 <= int(capped) < 12, capped   # its own count: itself, bwrap's init, its children
+    assert int(shared) == 0, shared   # one count per user: the holder's 21 processes fill it
