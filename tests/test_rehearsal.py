@@ -1,6 +1,6 @@
 """Rehearsal of `full` scale: the switch, the visible skips of learning checks, every stand-in model and dataset
 against the real files in ftcourse/resources, and every lesson whose code depends on the scale run end to end
-at `full` scale on the stand-ins (FTCOURSE_SCALE=full FTCOURSE_REHEARSAL=1, what `make rehearse` runs for all seven)."""
+at `full` scale on the stand-ins (FTCOURSE_SCALE=full FTCOURSE_REHEARSAL=1, what `make rehearse` runs for every lesson)."""
 import hashlib
 import json
 import os
@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 
 from ftcourse import rehearsal
-from ftcourse.config import PRESETS, REHEARSAL, REHEARSAL_ENV, SCALE_ENV, Preset, preset, rehearsal_env, rehearsing
+from ftcourse.config import (LESSONS as REGISTRY, PRESETS, REHEARSAL, REHEARSAL_ENV, SCALE_ENV, Preset, preset,
+                             rehearsal_env, rehearsing)
 from ftcourse.rehearsal import (STANDINS, NoStandInError, hub_dataset_spec, real_file, standin_cifar10,
                                 standin_dataset, standin_dir)
 from ftcourse.runner import run_notebook
 from ftcourse.train import check_learning
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [ROOT / l.notebook for l in REGISTRY]
 OUT = ROOT / "artifacts" / "rehearsal"
 REHEARSE = {SCALE_ENV: "full", REHEARSAL_ENV: "1"}
 
-# Lessons that do not rehearse at `full` scale yet, each with the first error it hits (none today: all seven do).
+# Lessons that do not rehearse at `full` scale yet, each with the first error it hits (none today: every lesson does).
 # The tests of these lessons are strict xfails: a lesson that is fixed passes, which fails the suite until its entry
 # is removed here.
 KNOWN_REHEARSAL_FAILURES: dict[str, str] = {}
@@ -38,16 +39,21 @@ SCALE_INDEPENDENT = {
 }
 
 
-def _lesson_param(nb):
-    marks = ([pytest.mark.xfail(strict=True, reason=KNOWN_REHEARSAL_FAILURES[nb.stem])]
-             if nb.stem in KNOWN_REHEARSAL_FAILURES else [])
-    if nb.stem in SCALE_INDEPENDENT:
-        marks.append(pytest.mark.skip(reason=f"runs the same at both scales: {SCALE_INDEPENDENT[nb.stem]}"))
-    return pytest.param(nb, id=nb.stem, marks=marks)
+def rehearsal_params(lessons, known: dict, independent: dict) -> list:
+    "One test per lesson notebook: a strict xfail for a `known` failure, a skip for a scale-`independent` lesson; a ValueError for a name that is no registered lesson."
+    unknown = sorted((set(known) | set(independent)) - {nb.stem for nb in lessons})
+    if unknown: raise ValueError(f"{unknown}: not lessons of ftcourse.config.LESSONS")
+    params = []
+    for nb in lessons:
+        marks = [pytest.mark.xfail(strict=True, reason=known[nb.stem])] if nb.stem in known else []
+        if nb.stem in independent:
+            marks.append(pytest.mark.skip(reason=f"runs the same at both scales: {independent[nb.stem]}"))
+        params.append(pytest.param(nb, id=nb.stem, marks=marks))
+    return params
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("notebook", [_lesson_param(nb) for nb in LESSONS])
+@pytest.mark.parametrize("notebook", rehearsal_params(LESSONS, KNOWN_REHEARSAL_FAILURES, SCALE_INDEPENDENT))
 def test_lesson_rehearses_full_scale(notebook):
     # The time limit only catches hangs: lesson 2 took 904 s once on a machine shared by many test runs. Speed is
     # reported (the printed time, `make rehearse`'s table), not asserted.
@@ -56,9 +62,16 @@ def test_lesson_rehearses_full_scale(notebook):
     assert result["ok"], f"{notebook.stem} failed under rehearsal (executed copy: {result['executed']}):\n{result['error']}"
 
 
-def test_known_failures_name_real_lessons():
-    assert set(KNOWN_REHEARSAL_FAILURES) <= {nb.stem for nb in LESSONS}
-    assert set(SCALE_INDEPENDENT) <= {nb.stem for nb in LESSONS}
+def test_rehearsal_lists_mark_registered_lessons_and_refuse_others():
+    "A known failure becomes a strict xfail, a scale-independent lesson a skip, every other lesson a plain test; a name that is no lesson fails."
+    params = {p.id: p for p in rehearsal_params(LESSONS, {"05_ner": "TypeError: an example"}, SCALE_INDEPENDENT)}
+    assert list(params) == [l.stem for l in REGISTRY]
+    assert [(m.name, m.kwargs) for m in params["05_ner"].marks] == [("xfail", {"strict": True, "reason": "TypeError: an example"})]
+    assert [m.name for m in params["02_openai_finetuning"].marks] == ["skip"] and not params["04_lora_qlora"].marks
+    with pytest.raises(ValueError, match="05_nerr"):
+        rehearsal_params(LESSONS, {"05_nerr": "a typo"}, SCALE_INDEPENDENT)
+    with pytest.raises(ValueError, match="02_openai"):
+        rehearsal_params(LESSONS, {}, {"02_openai": "a typo"})
 
 
 # What makes code scale-dependent: reading the scale or the rehearsal flag, a preset, or figures recorded per scale.
