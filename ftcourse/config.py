@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'REHEARSAL_ENV', 'RUNS_ENV', 'PRESETS', 'REHEARSAL', 'LESSONS', 'get_scale',
-           'rehearsing', 'set_scale', 'rehearsal_env', 'cache_dir', 'runs_dir', 'Preset', 'preset', 'Lesson', 'lesson',
-           'course_source']
+           'rehearsing', 'set_scale', 'rehearsal_env', 'cache_dir', 'resources_dir', 'runs_dir', 'Preset', 'preset',
+           'Lesson', 'lesson', 'course_source']
 
 # %% ../nbs/core_config.ipynb #2f74ee4c
 SCALES = ("small", "full")
@@ -77,6 +77,12 @@ def cache_dir() -> Path:
     path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ftcourse").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+# %% ../nbs/core_config.ipynb #2bcf56d0
+def resources_dir() -> Path:
+    "The folder of files shipped inside the package, `ftcourse/resources` (found without importing the package)."
+    import importlib.util
+    return Path(importlib.util.find_spec("ftcourse").origin).resolve().parent / "resources"
 
 # %% ../nbs/core_config.ipynb #9387539f
 RUNS_ENV = "FTCOURSE_RUNS"

@@ -33,16 +33,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # chat data in one place (`tokenize_chat` also stays importable from here)
 from .chatdata import batches, encode_chats, mean_loss, pad_token_id, tokenize_chat, validate_examples  # noqa: F401 (tokenize_chat: still importable from here)
+# batched generation is chat data's too (lesson 4 generates with it); still importable from here
+from .chatdata import OpenAIPenalties, end_of_turn_ids, generate_batch, generate_reply  # noqa: F401
 
 # %% auto #0
 __all__ = ['BASE_MODELS', 'ORG', 'LORA_BASE_LR', 'AUTO_HYPERPARAMETERS', 'MAX_UPLOAD_BYTES', 'TERMINAL', 'Auto', 'Epochs',
            'BatchSize', 'LearningRateMultiplier', 'PURPOSES', 'BATCH_ROWS', 'BATCH_TERMINAL', 'BATCH_ENDPOINTS',
            'NOT_JSON', 'fine_tuned_model_id', 'new_id', 'APIError', 'request_error', 'Store', 'page', 'JobCancelled',
-           'TrainingRun', 'train_lora_adapter', 'ModelCache', 'generate_batch', 'generate_reply', 'OpenAIPenalties',
-           'end_of_turn_ids', 'auto_or', 'Hyperparameters', 'Supervised', 'Method', 'JobRequest', 'ChatMessage',
-           'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock', 'FineTuningService',
-           'fine_tune_file_problem', 'BatchRequest', 'parse_batch_file', 'json_body', 'create_app', 'default_data_dir',
-           'free_port', 'exposure_warning', 'LocalServer', 'start_local_server', 'serve', 'serve_cli']
+           'TrainingRun', 'train_lora_adapter', 'ModelCache', 'auto_or', 'Hyperparameters', 'Supervised', 'Method',
+           'JobRequest', 'ChatMessage', 'ChatRequest', 'resolve_hyperparameters', 'DataDirInUse', 'DataDirLock',
+           'FineTuningService', 'fine_tune_file_problem', 'BatchRequest', 'parse_batch_file', 'json_body', 'create_app',
+           'default_data_dir', 'free_port', 'exposure_warning', 'LocalServer', 'start_local_server', 'serve',
+           'serve_cli']
 
 # %% ../nbs/tool_server.ipynb #3222a97a
 BASE_MODELS = {"smollm2-135m-instruct": "asset:smollm2"}  # model id -> what `ftcourse.assets.model_source` takes
@@ -313,77 +315,6 @@ class ModelCache:
             self.models[key] = (tokenizer, model.eval())
             while len(self.models) > self.size: self.models.popitem(last=False)
             return self.models[key]
-
-def generate_batch(tokenizer, model, chats: list, max_tokens: int = 128, temperature: float = 0.0, top_p: float = 1.0,
-                   seed: int | None = None, stop=None, frequency_penalty: float = 0.0,
-                   presence_penalty: float = 0.0) -> list[dict]:
-    "Replies to `chats` (message lists) generated together in one left-padded batch, each ending at the end of the assistant's turn: greedy when `temperature` is 0, OpenAI's penalties; for each its content, finish_reason and token counts."
-    import torch
-    from transformers import LogitsProcessorList
-    ends = end_of_turn_ids(tokenizer, model)
-    if len(chats) > 1 and tokenizer.pad_token_id is None:   # nothing to pad with: one chat at a time
-        return [generate_batch(tokenizer, model, [c], max_tokens, temperature, top_p, seed, stop, frequency_penalty,
-                               presence_penalty)[0] for c in chats]
-    prompts = [tokenizer.apply_chat_template([{"role": m["role"], "content": m.get("content") or ""} for m in chat],
-                                             tokenize=False, add_generation_prompt=True) for chat in chats]
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"   # new tokens must follow every prompt directly
-    try: enc = tokenizer(prompts, return_tensors="pt", padding=len(prompts) > 1, add_special_tokens=False)
-    finally: tokenizer.padding_side = side
-    enc, width = enc.to(next(model.parameters()).device), enc["input_ids"].shape[1]
-    kwargs = dict(max_new_tokens=max_tokens, eos_token_id=ends,
-                  pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0],
-                  logits_processor=LogitsProcessorList([OpenAIPenalties(width, frequency_penalty, presence_penalty)]))
-    if temperature and temperature > 0:
-        if seed is not None: torch.manual_seed(seed)
-        kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
-    else: kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-    model.eval()
-    with torch.no_grad(): out = model.generate(**enc, **kwargs)
-    replies = []
-    for row, mask in zip(out[:, width:].tolist(), enc["attention_mask"]):
-        new = next((row[:j + 1] for j, t in enumerate(row) if t in ends), row)   # a finished row is padded after its end
-        finish = "stop" if (new and new[-1] in ends) or len(new) < max_tokens else "length"
-        text = tokenizer.decode(new, skip_special_tokens=True).strip()
-        for s in ([stop] if isinstance(stop, str) else stop or []):
-            if s and s in text: text, finish = text[:text.index(s)], "stop"
-        replies.append({"content": text, "finish_reason": finish, "prompt_tokens": int(mask.sum()),
-                        "completion_tokens": len(new)})
-    return replies
-
-def generate_reply(tokenizer, model, messages: list, **kwargs) -> dict:
-    "One chat reply: `generate_batch` of one chat (so nothing is padded); content, finish_reason, token counts."
-    return generate_batch(tokenizer, model, [messages], **kwargs)[0]
-
-
-# %% ../nbs/tool_server.ipynb #06249109
-class OpenAIPenalties:
-    "OpenAI's `frequency_penalty` and `presence_penalty` as a logits processor: counts only tokens after `prompt_length`."
-    def __init__(self, prompt_length: int, frequency_penalty: float = 0.0, presence_penalty: float = 0.0):
-        self.prompt_length, self.frequency, self.presence = prompt_length, frequency_penalty, presence_penalty
-
-    def __call__(self, input_ids, scores):
-        generated = input_ids[:, self.prompt_length:]
-        if generated.shape[1] == 0 or not (self.frequency or self.presence): return scores
-        counts = scores.new_zeros(scores.shape).scatter_add_(1, generated, scores.new_ones(generated.shape))
-        return scores - counts * self.frequency - (counts > 0).to(scores.dtype) * self.presence
-
-def end_of_turn_ids(tokenizer, model=None) -> list[int]:
-    "Token ids that end an assistant reply: the special token after the reply in the chat template, the tokenizer's and the model's eos."
-    ids = []
-    try:
-        marker = "Reply ends here."
-        text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": marker}],
-                                             tokenize=False)
-        after = tokenizer(text[text.rindex(marker) + len(marker):], add_special_tokens=False)["input_ids"]
-        special = set(tokenizer.all_special_ids) | set(getattr(tokenizer, "added_tokens_decoder", {}) or {})
-        ids += [t for t in after[:2] if t in special][:1]   # e.g. <|im_end|>, <|eot_id|>, </s>
-    except (ValueError, TypeError, AttributeError):   # no chat template: fall back on eos
-        pass
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    for t in [tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])]:
-        if t is not None and t not in ids: ids.append(t)
-    if not ids: raise ValueError("this tokenizer has no chat template end token and no eos token: a reply could not end")
-    return ids
 
 # %% ../nbs/tool_server.ipynb #569c5f88
 def auto_or(kind: type, lo: float, hi: float, lo_open: bool = False):

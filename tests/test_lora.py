@@ -317,7 +317,7 @@ def test_qlora_weights_are_smaller_and_train_after_an_eval(small, trained_lora):
 def test_replies_end_at_the_end_of_the_turn(small):
     "`generate_replies` stops at the chat template's end-of-turn token, read from the template, not hard-coded."
     import copy
-    from ftcourse.server import end_of_turn_ids
+    from ftcourse.chatdata import end_of_turn_ids
     tok = small["tok"]
     assert tok.convert_ids_to_tokens(end_of_turn_ids(tok)) == ["<|im_end|>"]
     no_template = copy.deepcopy(tok)
@@ -391,3 +391,5 @@ def test_chat_helpers_are_chatdatas_and_keep_their_lora_names():
     for name in ("encode_chats", "pad_batch", "batches", "mean_loss", "tokenize_chat"):
         assert getattr(lora, name) is getattr(chatdata, name), name
     assert server.tokenize_chat is chatdata.tokenize_chat
+    for name in ("generate_batch", "generate_reply", "end_of_turn_ids", "OpenAIPenalties"):   # generation moved to chatdata
+        assert getattr(server, name) is getattr(chatdata, name), name

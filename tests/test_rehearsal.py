@@ -240,6 +240,13 @@ def test_every_standin_names_its_source_and_real_files():
         assert s.source.startswith("https://huggingface.co/") and s.licence
         for f in s.files:
             assert f"{s.name}-{f}" in sources, f"{s.name}-{f} is not described in resources/SOURCES.md"
+    assert rehearsal.UNCASED_VOCAB in sources
+
+
+def test_the_uncased_vocabulary_is_the_verified_minilm_assets():
+    "The stand-ins' bert-base-uncased vocabulary (resources) is byte for byte the verified MiniLM asset's vocab.txt."
+    from ftcourse.assets import ASSETS, sha256_file
+    assert sha256_file(rehearsal.RESOURCES / rehearsal.UNCASED_VOCAB) == ASSETS["minilm"].files["model/vocab.txt"]
 
 
 @pytest.mark.parametrize("repo", list(STANDINS))
