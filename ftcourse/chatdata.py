@@ -193,6 +193,18 @@ def _example_tokens(messages, counter) -> tuple[int, int]:
 def _canonical(example) -> str:
     return json.dumps(example, sort_keys=True, ensure_ascii=False)
 
+def _example_on_line(raw, line_no: int, errors: list) -> dict | None:
+    "The example of one line (a string of JSON, or already parsed) if it is an object with a non-empty messages list; else None, its error added to `errors`."
+    if isinstance(raw, str):
+        try: raw = json.loads(raw)
+        except json.JSONDecodeError as e:
+            errors.append(Problem(line_no, "invalid_json", f"not valid JSON: {e.msg} at column {e.colno}")); return None
+    if not isinstance(raw, dict):
+        errors.append(Problem(line_no, "data_type", f"the line is a JSON {type(raw).__name__}, not an object")); return None
+    if not isinstance(raw.get("messages"), list) or not raw["messages"]:
+        errors.append(Problem(line_no, "missing_messages_list", "no non-empty 'messages' list")); return None
+    return raw
+
 # %% ../nbs/tool_chatdata.ipynb #c53143ae
 def validate_examples(lines, counter: TokenCounter | None = None, seen_elsewhere: dict | None = None,
                       min_examples: int = MIN_EXAMPLES) -> Report:
@@ -204,22 +216,11 @@ def validate_examples(lines, counter: TokenCounter | None = None, seen_elsewhere
     seen: dict[str, int] = {}
     n_messages, n_tokens, n_assistant = [], [], []
     for line_no, raw in enumerate(lines, start=1):
-        if isinstance(raw, str):
-            if not raw.strip(): continue
-            try: ex = json.loads(raw)
-            except json.JSONDecodeError as e:
-                report.n_examples += 1
-                report.errors.append(Problem(line_no, "invalid_json", f"not valid JSON: {e.msg} at column {e.colno}"))
-                continue
-        else: ex = raw
+        if isinstance(raw, str) and not raw.strip(): continue
         report.n_examples += 1
-        if not isinstance(ex, dict):
-            report.errors.append(Problem(line_no, "data_type", f"the line is a JSON {type(ex).__name__}, not an object"))
-            continue
-        messages = ex.get("messages")
-        if not isinstance(messages, list) or not messages:
-            report.errors.append(Problem(line_no, "missing_messages_list", "no non-empty 'messages' list"))
-            continue
+        ex = _example_on_line(raw, line_no, report.errors)
+        if ex is None: continue
+        messages = ex["messages"]
         problems = [p for i, m in enumerate(messages) for p in _check_message(m, i, line_no)]
         report.errors += problems
         dicts = [m for m in messages if isinstance(m, dict)]
