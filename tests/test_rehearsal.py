@@ -14,7 +14,7 @@ import pytest
 from ftcourse import rehearsal
 from ftcourse.config import (LESSONS as REGISTRY, PRESETS, REHEARSAL, REHEARSAL_ENV, SCALE_ENV, Preset, preset,
                              rehearsal_env, rehearsing)
-from ftcourse.rehearsal import (STANDINS, NoStandInError, hub_dataset_spec, real_file, standin_cifar10,
+from ftcourse.rehearsal import (STANDINS, NoStandInError, real_file, standin_cifar10,
                                 standin_dataset, standin_dir)
 from ftcourse.runner import run_notebook
 from ftcourse.train import check_learning
@@ -112,17 +112,17 @@ def _package_definitions() -> dict:
     return defs
 
 
-@pytest.mark.parametrize("lesson", list(SCALE_INDEPENDENT))
-def test_scale_independent_lessons_are(lesson):
-    """The lesson's code (but the Colab cell, which only picks the scale) and every package function it reaches
-    (by name, transitively: an over-estimate) use nothing scale-dependent, except ALLOWED_BRANCHES."""
-    import ast
+def _lesson_code(lesson: str) -> str:
+    "The code of a lesson's notebook, but the Colab cell (which only picks the scale) and shell lines."
     nb = json.loads((ROOT / "nbs" / f"{lesson}.ipynb").read_text())
-    code = "\n".join(line for c in nb["cells"] if c["cell_type"] == "code" and "google.colab" not in "".join(c["source"])
+    return "\n".join(line for c in nb["cells"] if c["cell_type"] == "code" and "google.colab" not in "".join(c["source"])
                      for line in "".join(c["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
-    used = _names_used(ast.parse(code))
-    assert not used & SCALE_NAMES, f"{lesson} itself uses {sorted(used & SCALE_NAMES)}"
-    defs, seen, todo, found = _package_definitions(), set(), list(used), set()
+
+
+def scale_dependence(code: str, defs: dict) -> tuple[set, set]:
+    "`(seen, found)`: the package functions `code` reaches by name, transitively, and those of them (outside config) that read the scale."
+    import ast
+    seen, todo, found = set(), list(_names_used(ast.parse(code))), set()
     while todo:
         name = todo.pop()
         for module, node in defs.get(name, []):
@@ -132,12 +132,34 @@ def test_scale_independent_lessons_are(lesson):
             if names & SCALE_NAMES and module != "config" and not isinstance(node, ast.ClassDef):
                 found.add((module, node.name))
             todo += names
+    return seen, found
+
+
+@pytest.mark.parametrize("lesson", list(SCALE_INDEPENDENT))
+def test_scale_independent_lessons_are(lesson):
+    """The lesson's code (but the Colab cell, which only picks the scale) and every package function it reaches
+    (by name, transitively: an over-estimate) use nothing scale-dependent, except ALLOWED_BRANCHES."""
+    import ast
+    used = _names_used(ast.parse(_lesson_code(lesson)))
+    assert not used & SCALE_NAMES, f"{lesson} itself uses {sorted(used & SCALE_NAMES)}"
+    seen, found = scale_dependence(_lesson_code(lesson), _package_definitions())
     assert ("server", "start_local_server") in seen and len(seen) > 50, len(seen)   # the walk reached the server
     new = sorted(found - set(ALLOWED_BRANCHES))
     assert not new, f"{lesson} may now depend on the scale through {new}: rehearse it (remove it from SCALE_INDEPENDENT)" \
                     " or, once reviewed, add them to ALLOWED_BRANCHES with why they do not change the lesson"
     from ftcourse.server import BASE_MODELS
     assert all(m.startswith("asset:") for m in BASE_MODELS.values()), BASE_MODELS
+
+
+def test_the_walk_finds_a_planted_scale_dependence():
+    "Positive control: the server's trainer, several calls away from lesson 2's code, planted to read a preset, is found."
+    import ast
+    lesson_2 = _lesson_code("02_openai_finetuning")
+    defs = _package_definitions()
+    assert scale_dependence(lesson_2, defs)[1] <= set(ALLOWED_BRANCHES)                   # as it is: nothing new
+    planted = ast.parse("def train_lora_adapter(run, r=8):\n    return preset('lora').lr * r\n").body[0]
+    defs = {**defs, "train_lora_adapter": [("server_train", planted)]}
+    assert scale_dependence(lesson_2, defs)[1] - set(ALLOWED_BRANCHES) == {("server_train", "train_lora_adapter")}
 
 
 def test_token_counter_uses_tiktoken_at_full_scale_and_falls_back_offline(monkeypatch):
@@ -216,6 +238,18 @@ def test_check_learning_asserts_with_claim_and_numbers():
     assert check_learning(0.9 > 0.5, "beats the majority class", "expected > 0.50, got 0.90") is True
     with pytest.raises(AssertionError, match=r"Learning check failed: beats the majority class \(expected > 0.50, got 0.40\)"):
         check_learning(0.4 > 0.5, "beats the majority class", "expected > 0.50, got 0.40")
+
+
+def test_check_learning_raises_under_python_O_too():
+    "A failed learning claim raises LearningCheckFailed, not a bare assert: `python -O`, which drops asserts, keeps it."
+    code = ("assert False, 'not stripped'\n"   # positive control: under -O this line does nothing
+            "from ftcourse.train import check_learning\n"
+            "check_learning(2.0 < 1.0, 'the loss fell', 'expected < 1.0, got 2.0')\nprint('passed silently')")
+    env = {k: v for k, v in os.environ.items() if k != REHEARSAL_ENV}
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 1 and "passed silently" not in out.stdout, (out.stdout, out.stderr[-2000:])
+    assert "LearningCheckFailed: Learning check failed: the loss fell (expected < 1.0, got 2.0)" in out.stderr
+    assert "not stripped" not in out.stderr
 
 
 def test_check_learning_under_rehearsal_prints_what_it_did_not_check(capsys):
@@ -346,14 +380,36 @@ def test_model_without_a_standin_says_how_to_add_one():
 DATASETS = {"stanfordnlp/imdb": None, "eriktks/conll2003": "refs/convert/parquet", "rajpurkar/squad": None}
 
 
+def _card(repo):
+    "What the dataset cards say (/work/shared/OFFLINE_ASSETS.md; CoNLL-2003's tag sets from its original loading script), written out here: not read from hub-datasets.json, which the stand-ins are built from."
+    from datasets import ClassLabel, Features, List, Value
+    text = Value("string")
+    if repo == "stanfordnlp/imdb":
+        return {"train": 25_000, "test": 25_000, "unsupervised": 50_000}, \
+            Features({"text": text, "label": ClassLabel(names=["neg", "pos"])})
+    if repo == "rajpurkar/squad":
+        return {"train": 87_599, "validation": 10_570}, Features(
+            {"id": text, "title": text, "context": text, "question": text,
+             "answers": {"text": List(text), "answer_start": List(Value("int32"))}})
+    ner = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+    return {"train": 14_041, "validation": 3_250, "test": 3_453}, ner
+
+
 @pytest.mark.parametrize("repo", list(DATASETS))
 def test_standin_dataset_has_the_real_splits_and_features(repo):
-    spec = hub_dataset_spec(repo)
+    sizes, features = _card(repo)
     ds = standin_dataset(repo, revision=DATASETS[repo])
-    assert list(ds) == list(spec["splits"])
+    assert list(ds) == list(sizes)
     for name, split in ds.items():
-        assert split.features == spec["features"], name
-        assert 50 <= len(split) <= min(1000, spec["splits"][name])
+        assert 50 <= len(split) <= min(1000, sizes[name])
+        if repo != "eriktks/conll2003":
+            assert split.features == features, (name, split.features)
+            continue
+        f = split.features          # CoNLL-2003: tokens and three tag sequences, the NER names of the card
+        assert list(f) == ["id", "tokens", "pos_tags", "chunk_tags", "ner_tags"] and f["tokens"].feature.dtype == "string"
+        assert f["ner_tags"].feature.names == features
+        assert (len(f["pos_tags"].feature.names), len(f["chunk_tags"].feature.names)) == (47, 23)   # the script's tag sets
+        assert {"NNP", "VBD", "NN|SYM"} <= set(f["pos_tags"].feature.names) and f["chunk_tags"].feature.names[:2] == ["O", "B-ADJP"]
 
 
 def test_imdb_standin_has_the_real_quirks():
@@ -392,11 +448,12 @@ def test_squad_standin_answers_are_spans_of_their_contexts():
 
 
 def test_cifar10_standin_is_torchvision_shaped():
-    spec = hub_dataset_spec("torchvision/CIFAR10")
+    "As torchvision's CIFAR10: uint8 32x32 RGB images in `data`, its ten classes in its order, `targets` 0-9 (written out here)."
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     for train in (True, False):
         split = standin_cifar10(train)
-        assert split.data.dtype == np.uint8 and split.data.shape[1:] == tuple(spec["image"]["shape"])
-        assert split.classes == spec["classes"] and set(split.targets) == set(range(10))
+        assert split.data.dtype == np.uint8 and split.data.shape[1:] == (32, 32, 3)
+        assert split.classes == classes and set(split.targets) == set(range(10))
         assert len(split.targets) == len(split.data)
     assert standin_cifar10(True).data[0].std(axis=(0, 1)).min() > 0         # colour, not grey
 
