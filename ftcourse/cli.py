@@ -30,9 +30,14 @@ def _cmd_assets(args) -> int:
 # %% ../nbs/core_cli.ipynb #4d318cf3
 def _cmd_lessons(args) -> int:
     import os
-    from ftcourse.config import REHEARSAL_ENV, SCALE_ENV
+    from ftcourse.config import LESSONS, REHEARSAL_ENV, SCALE_ENV
     from ftcourse.runner import run_course
-    notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.nbs).glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [Path(p) for p in args.notebooks]
+    if not notebooks:   # every registered lesson (ftcourse.config.LESSONS) found in --nbs
+        registered = [Path(args.nbs) / f"{l.stem}.ipynb" for l in LESSONS]
+        notebooks = [p for p in registered if p.is_file()]
+        if notebooks and (missing := [p.name for p in registered if not p.is_file()]):
+            print(f"Not in {args.nbs}, so not run: {', '.join(missing)}.", file=sys.stderr)
     if not notebooks:
         print(f"No lesson notebooks found in {args.nbs}.", file=sys.stderr); return 2
     out = args.out or ("artifacts/rehearsal" if args.rehearse else "artifacts/lessons")
@@ -85,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["install-command", "verify"])
     p.set_defaults(func=_cmd_assets)
     p = sub.add_parser("lessons", help="execute lessons and print the results table")
-    p.add_argument("notebooks", nargs="*", help="notebooks to run (default: every lesson in --nbs)")
+    p.add_argument("notebooks", nargs="*", help="notebooks to run (default: every lesson of ftcourse.config.LESSONS in --nbs)")
     p.add_argument("--nbs", default="nbs", help="folder of the lesson notebooks (default: nbs)")
     p.add_argument("--out", help="where the executed copies go (default: artifacts/lessons, or artifacts/rehearsal)")
     p.add_argument("--rehearse", action="store_true",

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'REHEARSAL_ENV', 'RUNS_ENV', 'PRESETS', 'REHEARSAL', 'get_scale', 'rehearsing',
-           'set_scale', 'rehearsal_env', 'cache_dir', 'runs_dir', 'Preset', 'preset', 'course_source']
+__all__ = ['SCALES', 'SCALE_ENV', 'CACHE_ENV', 'REHEARSAL_ENV', 'RUNS_ENV', 'PRESETS', 'REHEARSAL', 'LESSONS', 'get_scale',
+           'rehearsing', 'set_scale', 'rehearsal_env', 'cache_dir', 'resources_dir', 'runs_dir', 'Preset', 'preset',
+           'Lesson', 'lesson', 'course_source']
 
 # %% ../nbs/core_config.ipynb #2f74ee4c
 SCALES = ("small", "full")
@@ -76,6 +77,12 @@ def cache_dir() -> Path:
     path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ftcourse").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+# %% ../nbs/core_config.ipynb #2bcf56d0
+def resources_dir() -> Path:
+    "The folder of files shipped inside the package, `ftcourse/resources` (found without importing the package)."
+    import importlib.util
+    return Path(importlib.util.find_spec("ftcourse").origin).resolve().parent / "resources"
 
 # %% ../nbs/core_config.ipynb #9387539f
 RUNS_ENV = "FTCOURSE_RUNS"
@@ -206,19 +213,63 @@ def preset(lesson: str, scale: str | None = None, rehearsal: bool | None = None)
     if "extra" in changes: changes["extra"] = {**p.extra, **changes["extra"]}
     return p.but(**changes)
 
+# %% ../nbs/core_config.ipynb #37fac0af
+@dataclass(frozen=True)
+class Lesson:
+    "One lesson and where each of its parts is: the notebook, its module, its preset, its exercises, its Colab plan."
+    number: int
+    stem: str                # the notebook is nbs/{stem}.ipynb; its results-table row and web page have this name
+    module: str              # the notebook exports ftcourse.{module} (`#| default_exp`)
+    preset: str | None       # its key in PRESETS; None: it has no preset of its own
+    exercises: str           # its graded notebooks are in exercises/source/{exercises}/
+    colab_plan: str | None   # tools/colab_cells.py's plan_{colab_plan}: what its `full` run computes on a GPU
+    no_gpu: str = ""         # when colab_plan is None: why the lesson needs no GPU on Colab
+    why: str = ""            # why a name differs from the rule, if one does
+
+    @property
+    def notebook(self) -> str:
+        "The notebook's path in the repository, e.g. `nbs/04_lora_qlora.ipynb`."
+        return f"nbs/{self.stem}.ipynb"
+
+# %% ../nbs/core_config.ipynb #3f887990
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(0, "00_environment", "environment", None, "00_warmup", None,
+           no_gpu="this lesson only checks your environment (on a GPU runtime it shows the GPU)",
+           why="no training and no preset: the environment check; its warm-up exercise is named for what it practises"),
+    Lesson(1, "01_transfer_learning", "transfer_learning", "transfer_learning", "01_transfer_learning", "transfer_learning"),
+    Lesson(2, "02_openai_finetuning", "openai_finetuning", None, "02_openai_finetuning", None,
+           no_gpu="the fine-tuning runs on the OpenAI-compatible server (or OpenAI's API), not in this notebook",
+           why="no preset: the local server's model and hyperparameters are the server's"),
+    Lesson(3, "03_text_classification", "text_classification", "text_classification", "03_text_classification",
+           "text_classification"),
+    Lesson(4, "04_lora_qlora", "lora", "lora", "04_lora_qlora", "lora", why="module `lora`: short, imported often"),
+    Lesson(5, "05_ner", "ner", "ner", "05_ner", "ner"),
+    Lesson(6, "06_question_answering", "qa", "qa", "06_question_answering", "qa", why="module `qa`: short, imported often"),
+    Lesson(7, "07_best_practices", "best_practices", None, "07_best_practices", "best_practices",
+           why="no preset of its own: it reuses lessons 1, 3 and 4's"),
+)
+
+def lesson(key) -> Lesson:
+    "The registered lesson with this number, notebook stem, notebook file name or module name; a `KeyError` listing them otherwise."
+    for l in LESSONS:
+        if key in (l.number, l.stem, f"{l.stem}.ipynb", l.module): return l
+    raise KeyError(f"No lesson {key!r} in ftcourse.config.LESSONS; registered: {', '.join(l.stem for l in LESSONS)}. "
+                   "A new lesson needs an entry there (see DEVELOPING.md, Adding a lesson).")
+
 # %% ../nbs/core_config.ipynb #c0urse5rd
 def course_source(settings_ini=None) -> dict:
     "The course's repository (`git_url`), `version` and the git `ref` learners install (`colab_ref`, default `v{version}`), from settings.ini."
+    import importlib.metadata
     import importlib.util
     from configparser import ConfigParser
     cfg = ConfigParser(delimiters=["="])
-    if cfg.read(settings_ini or Path(importlib.util.find_spec("ftcourse").origin).resolve().parent.parent / "settings.ini"):  # a checkout of the course
+    if settings_ini is None:   # beside the package folder in a checkout (found without importing anything)
+        settings_ini = Path(importlib.util.find_spec("ftcourse").origin).resolve().parent.parent / "settings.ini"
+    if cfg.read(settings_ini):                                           # a checkout of the course
         d = cfg["DEFAULT"]
         git_url, version, ref = d.get("git_url", ""), d.get("version", ""), d.get("colab_ref", "").strip()
-    else:                                                                    # an installed package
-        from ftcourse import __version__
-        from ftcourse._modidx import d as modidx
-        git_url, version, ref = modidx["settings"]["git_url"], __version__, ""
+    else:                                                                # an installed package: its metadata
+        meta = importlib.metadata.metadata("ftcourse")
+        git_url, version, ref = meta.get("Home-page") or "", meta.get("Version") or "", ""
     if not git_url or not version: raise KeyError("settings.ini needs `git_url` and `version`")
     return {"git_url": git_url.rstrip("/").removesuffix(".git"), "version": version, "ref": ref or f"v{version}"}
-

@@ -337,11 +337,10 @@ def _main(argv=None) -> int:
 # %% ../nbs/04_lora_qlora.ipynb #86ce764b
 def generate_replies(model, tokenizer, chats: list, max_new_tokens: int = 64, frequency_penalty: float = 0.0,
                      presence_penalty: float = 0.0) -> list[str]:
-    "Greedy replies to chats (message lists ending with the user's turn), generated together in one left-padded batch (the server's `generate_batch`), each ending at the end of its turn; OpenAI's penalties."
-    from ftcourse.server import generate_batch
+    "Greedy replies to chats (message lists ending with the user's turn), generated together in one left-padded batch (`ftcourse.chatdata.generate_batch`, which the server uses too), each ending at the end of its turn; OpenAI's penalties."
+    from ftcourse.chatdata import generate_batch
     return [r["content"] for r in generate_batch(tokenizer, model, chats, max_tokens=max_new_tokens,
                                                  frequency_penalty=frequency_penalty, presence_penalty=presence_penalty)]
-
 
 # %% ../nbs/04_lora_qlora.ipynb #b096ec86
 def quantization_config(compute_dtype=None):

@@ -17,17 +17,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .config import cache_dir
+from .config import cache_dir, resources_dir
 
 # %% auto #0
-__all__ = ['RESOURCES', 'STANDINS', 'UNCASED_VOCAB_CHECKS', 'QWEN_PRETOKENIZE_REGEX', 'REHEARSAL_BUILD', 'StandIn',
-           'NoStandInError', 'standin', 'real_file', 'offline_corpus', 'uncased_vocab', 'standin_dir',
+__all__ = ['RESOURCES', 'STANDINS', 'UNCASED_VOCAB', 'UNCASED_VOCAB_CHECKS', 'QWEN_PRETOKENIZE_REGEX', 'REHEARSAL_BUILD',
+           'StandIn', 'NoStandInError', 'standin', 'real_file', 'offline_corpus', 'uncased_vocab', 'standin_dir',
            'hub_dataset_spec', 'standin_dataset', 'standin_cifar10']
 
 # %% ../nbs/core_rehearsal.ipynb #6bdc5be2
-import ftcourse
-
-RESOURCES = Path(ftcourse.__file__).resolve().parent / "resources"  # the package's real Hub files
+RESOURCES = resources_dir()  # the package's real Hub files
 
 @dataclass(frozen=True)
 class StandIn:
@@ -94,16 +92,16 @@ def offline_corpus() -> list[str]:
     return lines
 
 # %% ../nbs/core_rehearsal.ipynb #30fe42bb
+UNCASED_VOCAB = "bert-base-uncased-vocab.txt"   # in RESOURCES: the uncased BERT models' WordPiece vocabulary
 UNCASED_VOCAB_CHECKS = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103, ".": 1012,
                         "the": 1996, "world": 2088, "love": 2293, "dog": 3899, "hello": 7592, "##～": 30521}
 
 def uncased_vocab() -> list[str]:
-    "bert-base-uncased's WordPiece vocabulary, from the verified MiniLM asset (checked: 30,522 entries, known ids)."
-    from ftcourse.assets import asset_path
-    vocab = (asset_path("minilm") / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    "bert-base-uncased's WordPiece vocabulary, from `RESOURCES` (checked: 30,522 entries, known ids)."
+    vocab = (RESOURCES / UNCASED_VOCAB).read_text(encoding="utf-8").splitlines()
     bad = {t: i for t, i in UNCASED_VOCAB_CHECKS.items() if i >= len(vocab) or vocab[i] != t}
     if len(vocab) != 30522 or bad:
-        raise RuntimeError(f"The MiniLM vocabulary is not bert-base-uncased's ({len(vocab)} entries; wrong ids: {bad}).")
+        raise RuntimeError(f"{RESOURCES / UNCASED_VOCAB} is not bert-base-uncased's vocabulary ({len(vocab)} entries; wrong ids: {bad}).")
     return vocab
 
 # %% ../nbs/core_rehearsal.ipynb #5ddc81db
@@ -158,6 +156,7 @@ def _fingerprint(s: StandIn) -> str:
     h = hashlib.sha256(json.dumps([REHEARSAL_BUILD, s.repo, s.tokenizer, s.shrink, s.weights_class,
                                    *(importlib.metadata.version(p) for p in ("transformers", "tokenizers"))]).encode())
     for f in s.files: h.update((RESOURCES / f"{s.name}-{f}").read_bytes())
+    if s.tokenizer == "uncased-wordpiece": h.update((RESOURCES / UNCASED_VOCAB).read_bytes())
     for module in ("rehearsal.py", "datagen.py"):  # the builders and the text they train tokenizers on
         h.update((RESOURCES.parent / module).read_bytes())
     return h.hexdigest()[:12]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['RESNET50_MACS', 'T4_IMAGES_PER_S', 'T4', 'CUDA_CONTEXT_GIB', 'DOWNLOAD_BYTES_PER_S', 'COLAB_CPU_CORES', 'TASKS',
-           'ENCODERS', 'TECHNIQUES', 'GPU', 'resources_dir', 'config_path', 'model_config', 'empty_model',
-           'count_params', 'forward_flops_per_token', 'training_flops', 'cnn_profile', 'activation_values_per_token',
+           'ENCODERS', 'TECHNIQUES', 'GPU', 'config_path', 'model_config', 'empty_model', 'count_params',
+           'forward_flops_per_token', 'training_flops', 'cnn_profile', 'activation_values_per_token',
            'transformer_memory', 'inference_memory', 'cnn_memory', 'Work', 'estimate', 'totals']
 
 # %% ../nbs/core_sizing.ipynb #707da860
@@ -43,10 +43,7 @@ DOWNLOAD_BYTES_PER_S = 50e6  # Hub downloads (models and data sets), an assumpti
 COLAB_CPU_CORES = 2          # what a free Colab runtime has for data loading
 
 # %% ../nbs/core_sizing.ipynb #c5a0db9d
-def resources_dir() -> Path:
-    "The folder of files shipped with the course (`ftcourse/resources`)."
-    import ftcourse
-    return Path(ftcourse.__file__).parent / "resources"
+from .config import resources_dir  # one place for the package's own files (still importable from here)
 
 def config_path(model: str) -> Path:
     "Where the course keeps `model`'s config: `resources/<name>-config.json`, `<name>` its Hub id's last part, lower case."

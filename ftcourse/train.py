@@ -22,7 +22,8 @@ if TYPE_CHECKING: import torch  # for annotations only: torch is imported where 
 # %% auto #0
 __all__ = ['RESULTS_ENV', 'seed_everything', 'get_device', 'mixed_precision_dtype', 'cpu_bf16_native', 'trainer_precision_args',
            'count_parameters', 'peak_rss_mb', 'peak_memory_mb', 'timed', 'quiet_peft', 'record_result', 'save_figures',
-           'load_figures', 'check_learning', 'plot_history', 'plot_confusion_matrix', 'bootstrap_diff']
+           'load_figures', 'LearningCheckFailed', 'check_learning', 'plot_history', 'plot_confusion_matrix',
+           'bootstrap_diff']
 
 # %% ../nbs/core_train.ipynb #2fa9d350
 def seed_everything(seed: int = 42) -> int:
@@ -147,13 +148,16 @@ def load_figures(name: str, **expected):
     return table
 
 # %% ../nbs/core_train.ipynb #323be2ca
+class LearningCheckFailed(AssertionError):
+    "A learning claim did not hold: the lesson's model did not learn what the lesson says it does."
+
 def check_learning(ok: bool, claim: str, detail: str = "") -> bool:
-    "Assert a learning claim (`ok`), saying `claim` and `detail` (expected vs got) if it fails; under rehearsal print that it was not checked."
+    "Raise `LearningCheckFailed` unless the learning claim `ok` holds, saying `claim` and `detail` (expected vs got); under rehearsal print that it was not checked."
     from ftcourse.config import rehearsing
     if rehearsing():
         print(f"REHEARSAL: not checked (stand-in weights are random): {claim}" + (f" — {detail}" if detail else ""))
         return bool(ok)
-    assert ok, f"Learning check failed: {claim}" + (f" ({detail})" if detail else "")
+    if not ok: raise LearningCheckFailed(f"Learning check failed: {claim}" + (f" ({detail})" if detail else ""))
     return True
 
 # %% ../nbs/core_train.ipynb #2fc75034

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ftcourse.config import LESSONS as REGISTRY
+from ftcourse.config import lesson as registered
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "exercises" / "source").iterdir() if p.is_dir())
 
@@ -49,13 +52,14 @@ def test_student_version_has_no_solutions(released, assignment):
     assert not [n for n in handed_out if n.endswith(".wrong.py")], f"wrong-answer files were released: {handed_out}"
 
 
-LESSONS = sorted((ROOT / "nbs").glob("0[1-7]_*.ipynb"))
+# Every registered lesson but lesson 0 (the environment check, whose one warm-up exercise it does not link).
+LESSONS = [ROOT / l.notebook for l in REGISTRY if l.number >= 1]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_lesson_ends_with_its_exercises(lesson):
     "Every lesson has two graded notebooks, and its last cell, 'Exercises', links each of them."
-    graded = sorted((ROOT / "exercises" / "source" / lesson.stem).glob("*.ipynb"))
+    graded = sorted((ROOT / "exercises" / "source" / registered(lesson.name).exercises).glob("*.ipynb"))
     assert len(graded) >= 2, f"lesson {lesson.stem} has {len(graded)} graded notebook(s); every lesson has two"
     last = json.loads(lesson.read_text())["cells"][-1]
     text = "".join(last["source"])
@@ -69,8 +73,7 @@ def test_lesson_ends_with_its_exercises(lesson):
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_exercise_links_back_to_its_lesson(notebook):
     "The first cell of every graded notebook links its lesson: relative (in the repository) and on the website."
-    lesson = next((ROOT / "nbs").glob(f"{notebook.parent.name}.ipynb"), None) or \
-        next((ROOT / "nbs").glob(f"{notebook.parent.name[:2]}_*.ipynb"))
+    lesson = ROOT / next(l for l in REGISTRY if l.exercises == notebook.parent.name).notebook   # its registry entry
     intro = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
     assert f"](../../../nbs/{lesson.name})" in intro, f"{notebook.name}: no relative link to ../../../nbs/{lesson.name}"
     assert f"https://ftcourse.github.io/ftcourse/lessons/{lesson.stem}/" in intro, f"{notebook.name}: no link to the lesson's page"

@@ -2,6 +2,8 @@
 
 Each test takes a few optimiser steps on one small fixed batch, with a fixed seed, and checks the loss on
 that batch fell clearly. Held-out learning is what the lessons assert; this is the asset-level smoke test.
+Random weights would pass it too, so each test first checks what only the pretrained weights know: a paraphrase
+closer than an unrelated sentence (MiniLM), the capital of France (SmolLM2), a cat and an espresso (MobileNetV2).
 """
 import torch
 
@@ -19,12 +21,33 @@ def _steps(model, batch_loss, steps, lr):
     return before, after
 
 
+PARAPHRASES = [("A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."),
+               ("How do I return a product?", "What is your returns policy?", "The weather is sunny today."),
+               ("The cat sits on the mat.", "A kitten is resting on a rug.", "Stock markets fell sharply on Monday.")]
+
+
+def _paraphrase_margins(tok, encoder) -> list:
+    "For each (sentence, paraphrase, unrelated): cosine(sentence, paraphrase) - cosine(sentence, unrelated), mean-pooled."
+    margins = []
+    for texts in PARAPHRASES:
+        enc = tok(list(texts), padding=True, return_tensors="pt")
+        with torch.no_grad(): hidden = encoder.eval()(**enc).last_hidden_state
+        mask = enc["attention_mask"][..., None].float()
+        e = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+        margins.append(float(e[0] @ e[1] - e[0] @ e[2]))
+    return margins
+
+
 def test_minilm_classifier_learns():
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
     seed_everything(0)
     src = assets.model_source("asset:minilm")
     tok = AutoTokenizer.from_pretrained(src)
     model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=2)
+    pretrained = _paraphrase_margins(tok, model.bert)          # 0.86, 0.45, 0.61 measured
+    random_init = _paraphrase_margins(tok, AutoModel.from_config(model.config))   # about 0.01: no meaning
+    assert min(pretrained) > 0.3 and max(random_init) < 0.3, (pretrained, random_init)
+    seed_everything(0)
     ds = data.load_tweet_sentiment(16, 2)["train"]
     enc = tok(list(ds["text"]), padding=True, truncation=True, max_length=48, return_tensors="pt")
     labels = torch.tensor(list(ds["label"]))
@@ -38,6 +61,10 @@ def test_smollm2_causal_lm_learns():
     src = assets.model_source("asset:smollm2")
     tok = AutoTokenizer.from_pretrained(src)
     model = AutoModelForCausalLM.from_pretrained(src)
+    with torch.no_grad():   # what the pretrained weights know: greedy next tokens (random weights: 1 in 49,152 each)
+        nexts = [tok.decode(model.eval()(**tok(p, return_tensors="pt")).logits[0, -1].argmax())
+                 for p in ("The capital of France is", "The capital of Germany is")]
+    assert nexts == [" Paris", " Berlin"], nexts
     for p in model.parameters(): p.requires_grad = False
     for p in model.model.layers[-1].parameters(): p.requires_grad = True  # keep the smoke test cheap
     enc = tok(["Northwind returns are free within 30 days.", "Our sign-off is: Happy trails!"],
@@ -47,9 +74,20 @@ def test_smollm2_causal_lm_learns():
     assert after < 0.8 * before, (before, after)
 
 
+def _imagenet_top1(net, image) -> int:
+    "ImageNet class index of an RGB uint8 image: resized to 224, normalised as torchvision's weights expect."
+    x = torch.tensor(image).permute(2, 0, 1)[None].float() / 255
+    x = torch.nn.functional.interpolate(x, size=224, mode="bilinear", antialias=True)
+    x = (x - torch.tensor([0.485, 0.456, 0.406])[:, None, None]) / torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    with torch.no_grad(): return int(net.eval()(x)[0].argmax())
+
+
 def test_mobilenet_head_learns():
+    import skimage.data
     seed_everything(0)
     net = assets.load_mobilenet_v2()
+    assert _imagenet_top1(net, skimage.data.chelsea()) in {281, 282, 283, 284, 285}   # a cat: tabby ... Egyptian cat
+    assert _imagenet_top1(net, skimage.data.coffee()) in {504, 967, 968}              # coffee mug, espresso, cup
     for p in net.parameters(): p.requires_grad = False
     net.classifier[1] = torch.nn.Linear(net.last_channel, 10)
     net.eval()  # frozen BatchNorm statistics; only the new head trains

@@ -29,3 +29,37 @@ def test_every_exported_public_name_has_a_docstring():
     missing = [m for f in sorted(PACKAGE.glob("*.py")) if f.name != "_modidx.py"
                for m in undocumented(f.read_text(), f.name)]
     assert not missing, "add a one-line docstring (in the notebook that exports it) to:\n" + "\n".join(missing)
+
+
+# --- notebooks a reader can hold in mind: short export cells, each shown in use below it ---------------------------
+
+NBS = PACKAGE.parent / "nbs"
+MAX_EXPORT_LINES = 60
+SPLIT_ELSEWHERE = ("tool_grading",)   # being split by another change; then the check covers it too
+
+
+def long_export_cells(notebook: Path, limit: int = MAX_EXPORT_LINES) -> list[str]:
+    "The exported cells (`#| export`) of `notebook` longer than `limit` lines, as 'notebook, cell id: n lines'."
+    import json
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [f"{notebook.name}, cell {c.get('id')}: {n} lines" for c in cells
+            if c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith("#| export")
+            and (n := len("".join(c["source"]).splitlines())) > limit]
+
+
+def test_the_length_check_finds_a_long_export_cell(tmp_path):
+    import json
+    cell = lambda id, n, flag: {"cell_type": "code", "id": id, "metadata": {}, "outputs": [], "execution_count": None,
+                                "source": [flag + "\n"] + ["x = 1\n"] * (n - 1)}
+    nb = tmp_path / "tool_demo.ipynb"
+    nb.write_text(json.dumps({"cells": [cell("ok", 60, "#| export"), cell("long", 61, "#| export"),
+                                        cell("demo", 80, "# a demonstration")]}))
+    assert long_export_cells(nb) == ["tool_demo.ipynb, cell long: 61 lines"]
+
+
+def test_tool_notebooks_have_short_export_cells():
+    notebooks = [p for p in sorted(NBS.glob("tool_*.ipynb")) if not p.stem.startswith(SPLIT_ELSEWHERE)]
+    assert {"tool_server", "tool_server_service", "tool_chatdata"} <= {p.stem for p in notebooks}
+    long = [c for nb in notebooks for c in long_export_cells(nb)]
+    assert not long, f"export cells over {MAX_EXPORT_LINES} lines (split them, each followed by its demonstration):\n" + \
+        "\n".join(long)

@@ -153,15 +153,17 @@ def test_full_job_fine_tunes_a_model(real_job):
     assert short.usage.completion_tokens == 3 and short.choices[0].finish_reason == "length"
 
 
-def test_validation_loss_is_the_number_lesson_4_computes(real_server, real_job):
-    "The job's valid_loss is lesson 4's held-out loss (loss per reply token) of the same model on the same chats."
+def test_validation_loss_is_the_loss_per_reply_token(real_server, real_job):
+    """The job's valid_loss is the cross-entropy per reply token of the fine-tuned model on the validation chats (lesson
+    4's held-out loss), computed here by hand: each chat alone (no padding), every token of the rendered chat after the
+    generation prompt labelled (found by character offsets), torch's cross-entropy, the mean over all of them."""
     import numpy as np
     import torch
+    import torch.nn.functional as F
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from ftcourse.assets import model_source
-    from ftcourse.chatdata import batches, pad_token_id
-    from ftcourse.lora import encode_chats, mean_loss   # what lesson 4 calls them
+    from ftcourse.chatdata import batches, encode_chats, pad_token_id
     from ftcourse.train import quiet_peft
     client, job = real_job["client"], real_job["job"]
     reported = client.fine_tuning.jobs.checkpoints.list(job.id).data[0].metrics.valid_loss
@@ -172,13 +174,25 @@ def test_validation_loss_is_the_number_lesson_4_computes(real_server, real_job):
     tokenizer = AutoTokenizer.from_pretrained(source)
     adapter = real_server.service.store.get("models", job.fine_tuned_model)["adapter"]
     with quiet_peft():
-        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), adapter)
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), adapter).eval()
+    losses = []
+    with torch.no_grad():
+        for chat in VALIDATION:
+            prompt = tokenizer.apply_chat_template(chat["messages"][:-1], tokenize=False, add_generation_prompt=True)
+            text = tokenizer.apply_chat_template(chat["messages"], tokenize=False)
+            assert text.startswith(prompt) and text[len(prompt):].startswith(chat["messages"][-1]["content"])
+            enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+            ids = torch.tensor([enc["input_ids"]])
+            reply = [t for t, (start, _) in enumerate(enc["offset_mapping"]) if start >= len(prompt)]   # the reply's tokens
+            assert reply == list(range(reply[0], ids.shape[1])) and ids.shape[1] < 256 and reply[0] > 0
+            logits = model(input_ids=ids).logits[0]
+            losses.append(F.cross_entropy(logits[reply[0] - 1:-1], ids[0, reply[0]:], reduction="none"))
+    by_hand = float(torch.cat(losses).mean())
+    assert abs(reported - by_hand) < 1e-4, (reported, by_hand)
     held_out, pad = encode_chats(tokenizer, VALIDATION, 256), pad_token_id(tokenizer)
-    lesson_4 = mean_loss(model, held_out, pad, batch_size=job.hyperparameters.batch_size)
-    assert abs(reported - lesson_4) < 1e-4, (reported, lesson_4)
     with torch.no_grad():   # the server's former definition (the mean of batch means) is another number here
         mean_of_batch_means = np.mean([float(model(**b).loss) for b in batches(held_out, 4, pad)])
-    assert abs(mean_of_batch_means - lesson_4) > 1e-3, (mean_of_batch_means, lesson_4)
+    assert abs(mean_of_batch_means - by_hand) > 1e-3, (mean_of_batch_means, by_hand)
 
 
 def test_bad_file_fails_the_job_with_the_validators_error(fake_server):

@@ -4,7 +4,9 @@ pages render their code, plots and math (no raw `$...$` left).
 
 Slow (it executes the lessons that have no fresh executed copy): run with `--runslow` or FTCOURSE_SLOW=1;
 FTCOURSE_SITE_RUN=0 builds from the lessons as they are (committed outputs) without executing any;
-FTCOURSE_SITE_LESSONS="04 07" builds the site with those lessons only (stems or their starts).
+FTCOURSE_SITE_LESSONS="04 07" builds the site with those lessons only (stems or their starts);
+FTCOURSE_SITE_DIR=_site checks a site already built (`make site`) instead of building one: what
+.github/workflows/site.yml does before it publishes.
 The browser test needs Chromium (`make site-deps` installs it) and is skipped without it.
 """
 import re
@@ -67,6 +69,10 @@ ONLY = os.environ.get("FTCOURSE_SITE_LESSONS", "").split() or None   # a reduced
 @pytest.fixture(scope="module")
 def site(root, tmp_path_factory):
     tool = _tool(root)
+    if os.environ.get("FTCOURSE_SITE_DIR"):                  # the site that is about to be published
+        built = Path(os.environ["FTCOURSE_SITE_DIR"]).resolve()
+        assert (built / "index.html").is_file(), f"FTCOURSE_SITE_DIR={built}: no site there (run `make site`)"
+        return tool, built
     run = os.environ.get("FTCOURSE_SITE_RUN", "1") != "0"   # 0: use the lessons as they are, execute none
     out = tool.build(tmp_path_factory.mktemp("site") / "_site", run=run, only=ONLY)
     return tool, out

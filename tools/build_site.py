@@ -5,7 +5,7 @@
 
 Pages:
 - Home: the README; Developing: DEVELOPING.md.
-- Lessons: every nbs/[0-9][0-9]_*.ipynb *executed*, with its outputs and plots (nbdev's `#|` lines and
+- Lessons: every lesson of `ftcourse.config.LESSONS` *executed*, with its outputs and plots (nbdev's `#|` lines and
   `#| hide` cells left out). The newest executed copy whose code is the lesson's current code is used:
   artifacts/lessons/ (`make lessons`) or artifacts/executed/nbs/ (`make test`). Lessons without one are executed first (into artifacts/lessons/, as `make lessons` does),
   unless `--no-run`, which puts the unexecuted source on the site instead.
@@ -36,14 +36,14 @@ SRC = ROOT / "artifacts" / "site_src"
 EXECUTED = [ROOT / "artifacts" / "lessons", ROOT / "artifacts" / "executed" / "nbs"]
 SITE_URL = "https://ftcourse.github.io/ftcourse/"
 sys.path.insert(0, str(ROOT))
-from ftcourse.config import course_source  # noqa: E402  (the repository address, from settings.ini)
+from ftcourse.config import LESSONS, course_source  # noqa: E402  (the lesson registry; the repository address, from settings.ini)
 
 REPO_URL = course_source()["git_url"]
 
 
 def lessons(only=None) -> list:
     "The lesson notebooks, or those whose stem starts with one of `only` (e.g. ['04'] or ['04_lora_qlora'])."
-    found = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    found = [ROOT / l.notebook for l in LESSONS]
     return [p for p in found if not only or any(p.stem.startswith(o) for o in only)]
 
 

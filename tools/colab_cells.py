@@ -1,7 +1,7 @@
 """Give every lesson notebook an *Open in Colab* badge (with its estimated time and GPU memory at `full` scale
 on a free T4) and a Colab install cell.
 
-    python tools/colab_cells.py            # update nbs/[0-9][0-9]_*.ipynb in place (`make colab`)
+    python tools/colab_cells.py            # update every lesson (ftcourse.config.LESSONS) in place (`make colab`)
     python tools/colab_cells.py --check    # exit 1 if any lesson lacks the cells or has stale ones
     python tools/colab_cells.py nbs/04_lora_qlora.ipynb   # only these notebooks
     python tools/colab_cells.py --estimates               # print each lesson's estimate, step by step
@@ -16,8 +16,9 @@ tag `v{version}`). A fork changes `git_url` there and runs `make colab`.
 
 The estimates come from `ftcourse.sizing` (parameters on the meta device, FLOPs, a T4's measured
 throughput, memory as weights + gradients + optimizer states + activations), applied to what each lesson
-runs at `full` scale: `PLANS` below describes that, lesson by lesson, from the presets. When a lesson
-changes what it runs, change its plan.
+runs at `full` scale: its `plan_<name>` below describes that, from its preset; the lesson's entry in
+`ftcourse.config.LESSONS` names the plan (`colab_plan`) or says why it needs no GPU (`no_gpu`). When a
+lesson changes what it runs, change its plan.
 
 The install cell does nothing outside Colab. On Colab it installs the course at `colab_ref` and the offline
 pretrained assets (the exact line `ftcourse.assets.install_command()` returns: they must come without their
@@ -35,6 +36,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from ftcourse.config import LESSONS, lesson  # noqa: E402  (the lesson registry: standard library only)
+
 BADGE_ID, INSTALL_ID = "colab-badge", "colab-install"
 COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -274,18 +278,19 @@ def plan_best_practices(p=None) -> list:
             *_benchmark(p4, p4.extra.get("bench_model", p4.model), 2, "lesson 4's benchmark (in the background)")]
 
 
-PLANS = {"01": ("transfer_learning", plan_transfer_learning), "03": ("text_classification", plan_text_classification),
-         "04": ("lora", plan_lora), "05": ("ner", plan_ner), "06": ("qa", plan_qa), "07": (None, plan_best_practices)}
-NO_GPU = {"00": "this lesson only checks your environment (on a GPU runtime it shows the GPU)",
-          "02": "the fine-tuning runs on the OpenAI-compatible server (or OpenAI's API), not in this notebook"}
+# From the registry: lesson stem -> (preset key, plan), and -> why no GPU is needed. A lesson's `colab_plan` names
+# its `plan_<name>` above (a KeyError here when there is none).
+PLANS = {l.stem: (l.preset, globals()[f"plan_{l.colab_plan}"]) for l in LESSONS if l.colab_plan}
+NO_GPU = {l.stem: l.no_gpu for l in LESSONS if l.no_gpu}
 
 
 @functools.lru_cache(maxsize=None)
 def estimate(name: str):
     "The `ftcourse.sizing.estimate` table of lesson `name` (e.g. `04_lora_qlora.ipynb`) at `full` scale, or None if it has no GPU work."
-    if name[:2] not in PLANS: return None
+    stem = lesson(Path(name).name).stem
+    if stem not in PLANS: return None
     from ftcourse.config import preset
-    key, plan = PLANS[name[:2]]
+    key, plan = PLANS[stem]
     return _sizing().estimate(plan(preset(key, "full")) if key else plan())
 
 
@@ -302,8 +307,8 @@ def _minutes(m: float) -> str:
 def badge_source(name: str) -> str:
     "Markdown of the badge cell: the Colab badge, then the lesson's estimated T4 time and GPU memory at `full`, and how they were computed."
     badge = f"[![Open In Colab]({COLAB_BADGE_SVG})]({colab_url(name)})"
-    if name[:2] in NO_GPU:
-        return (f"{badge}\n\n**On Colab** no GPU is needed: {NO_GPU[name[:2]]}. "
+    if lesson(Path(name).name).stem in NO_GPU:
+        return (f"{badge}\n\n**On Colab** no GPU is needed: {NO_GPU[lesson(Path(name).name).stem]}. "
                 f"At `small` scale (the default outside Colab) everything runs on a CPU.")
     table = estimate(name)
     if table is None:
@@ -399,8 +404,8 @@ def process(path, check: bool = False) -> bool:
 
 
 def lessons() -> list:
-    "Every lesson notebook: nbs/[0-9][0-9]_*.ipynb."
-    return sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    "Every lesson notebook, from the registry (`ftcourse.config.LESSONS`)."
+    return [ROOT / l.notebook for l in LESSONS]
 
 
 def main(argv=None) -> int:

@@ -48,8 +48,9 @@ def gpu_notebooks() -> list[Path]:
 
 
 def lessons() -> list[Path]:
-    "Every lesson notebook (nbs/[0-9][0-9]_*.ipynb): what the rehearsal runs."
-    return sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    "Every lesson notebook (`ftcourse.config.LESSONS`): what the rehearsal runs."
+    _, config = _course()
+    return [ROOT / l.notebook for l in config.LESSONS]
 
 
 def assets_needed(path: Path) -> set[str]:
