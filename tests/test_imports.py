@@ -20,8 +20,7 @@ LESSON_USES_TOOL = {
 }
 # Imports of the whole package (`import ftcourse`) kept for now, each with why: to be replaced by
 # `ftcourse.config.resources_dir()` (the package's folder, found without importing it)
-PACKAGE_IMPORTS = {("grading", "__init__"): "`_package_path`: the package's folder for the sandbox (nbs/tool_grading.ipynb, "
-                                            "being split by another change)"}
+PACKAGE_IMPORTS = {}
 TOP = {"cli": "the `ftcourse` command: one sub-command per tool and lesson", "__init__": "the package"}
 CHAT_FOUNDATION = {"chatdata"}   # a tool notebook, but a foundation: lessons build on chat data
 
