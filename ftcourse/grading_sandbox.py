@@ -293,12 +293,13 @@ def sandbox_mode() -> str:
         _MODE.update(key=key, mode=forced or "bwrap")
     return _MODE["mode"]
 
-# %% ../nbs/tool_grading_sandbox.ipynb #925df164
+# %% ../nbs/tool_grading_sandbox.ipynb #0edde9bd
 PIDS_CGROUP_ENV, NPROC_BASE_ENV = "FTCOURSE_PIDS_CGROUP", "FTCOURSE_NPROC_BASE"
 
-def _pids_cgroup_base() -> Path | None:
+def _pids_cgroup_base(keep: bool = True) -> Path | None:
     """Where this process may make a pids cgroup per job: `ftcourse-grading` in the pids hierarchy (cgroup v1) or in a
-    cgroup v2 hierarchy whose pids controller it can enable. Needs root (or a delegated hierarchy); None if there is none."""
+    cgroup v2 hierarchy whose pids controller it can enable. Needs root (or a delegated hierarchy); None if there is none.
+    With `keep=False` only look: the folder is removed again if it is empty."""
     try: mounts = [l.split(" - ") for l in Path("/proc/self/mountinfo").read_text().splitlines()]
     except OSError: return None
     found = []
@@ -317,6 +318,9 @@ def _pids_cgroup_base() -> Path | None:
             if version == 2: (base / "cgroup.subtree_control").write_text("+pids")
             probe = base / f"probe-{os.getpid()}-{threading.get_ident()}"
             probe.mkdir(); (probe / "pids.max").write_text("1"); probe.rmdir()
+            if not keep:
+                try: base.rmdir()
+                except OSError: pass   # a job's cgroup is in it
             return base
         except OSError: continue
     return None
@@ -326,7 +330,7 @@ def process_cap_method(mode: str) -> str:
     processes of the sandbox's own user namespace) or, for root, whom RLIMIT_NPROC exempts, 'cgroup' (a pids cgroup per
     job). Raises `GradingUnavailable` when neither can hold."""
     if os.geteuid() != 0: return "rlimit"
-    if _pids_cgroup_base() is not None: return "cgroup"
+    if _pids_cgroup_base(keep=False) is not None: return "cgroup"
     raise GradingUnavailable("cannot cap the processes of a submission: the grader runs as root, whom RLIMIT_NPROC "
                              "does not limit, and no pids cgroup is writable here; run `ftcourse grade` as an ordinary "
                              f"user{' (in a container: --user 1000)' if mode == 'audit' else ''}, or give it a pids cgroup")

@@ -149,14 +149,17 @@ def _kill_tree(pid: int):
 # %% ../nbs/tool_grading_worker.ipynb #b825d4bd
 def _job_cgroup(name: str, max_processes: int) -> Path | None:
     "Root: make a job's pids cgroup, capped at `max_processes` (its kernel joins it); None where RLIMIT_NPROC is the cap."
-    for _ in range(3):   # another run may remove the shared folder between our look and our mkdir
-        base = _pids_cgroup_base() if os.geteuid() == 0 else None
-        if base is None: return None
+    if os.geteuid() != 0: return None
+    for _ in range(10):   # another job may remove the shared folder (when it is empty) between our look and our mkdir
+        base = _pids_cgroup_base()
         try:
-            (base / name).mkdir(); (base / name / "pids.max").write_text(str(max_processes))
-            return base / name
-        except FileNotFoundError: continue
-    raise GradingUnavailable(f"cannot make a pids cgroup in {base}")
+            if base is not None:
+                (base / name).mkdir(); (base / name / "pids.max").write_text(str(max_processes))
+                return base / name
+        except FileNotFoundError: pass
+        time.sleep(0.1)
+    raise GradingUnavailable("cannot make a pids cgroup for a job: the grader runs as root, whom RLIMIT_NPROC does not "
+                             "limit, so a job without one is not graded (it is retried on the next run)")
 
 def _cgroup_hit(cgroup) -> bool:
     "Whether a fork in `cgroup` failed on its pids.max."
